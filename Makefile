@@ -1,0 +1,159 @@
+# berth: build, test, install.  See README.md.
+#
+#   make            build/berthd, build/berth, build/libberth.{a,so}
+#   make test       install missing packages, build, run every test
+#   make asan       the same under AddressSanitizer + UBSan (build-asan/)
+#   make fuzz       libFuzzer targets with clang, each run FUZZ_TIME seconds
+#   make bench      the benchmarks in bench/
+#   make install    PREFIX=/usr/local DESTDIR=
+
+VERSION		:= 0.1.0
+PREFIX		?= /usr/local
+BINDIR		?= $(PREFIX)/bin
+LIBDIR		?= $(PREFIX)/lib
+INCLUDEDIR	?= $(PREFIX)/include
+DATADIR		?= $(PREFIX)/share
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+DESTDIR		?=
+
+BUILD		?= build
+CC		?= cc
+OPT		?= -O2 -g
+WERROR		?=
+SANITIZE	?=
+FUZZ_TIME	?= 20
+PYTHON		?= /usr/bin/python3
+BERTH_URL	?=
+
+PKGS		:= libevent msgpack jansson
+PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS		+= $(OPT) -std=gnu11 -Wall -Wextra $(WERROR) $(SANITIZE) \
+		   -fPIC -D_GNU_SOURCE -Iprotocol -Iclient -I$(BUILD)/gen \
+		   -DBERTH_VERSION='"$(VERSION)"' -DBERTH_URL='"$(BERTH_URL)"' \
+		   $(PKG_CFLAGS)
+LDFLAGS		+= $(SANITIZE)
+LDLIBS		+= $(PKG_LIBS)
+
+INTERFACES	:= $(sort $(wildcard protocol/*.varlink))
+PROTOCOL_SRC	:= $(wildcard protocol/*.c)
+PROTOCOL_OBJ	:= $(PROTOCOL_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/interfaces.o
+DAEMON_SRC	:= $(wildcard daemon/*.c)
+DAEMON_OBJ	:= $(DAEMON_SRC:%.c=$(BUILD)/%.o)
+# libberth is the client library; the CLI is every other file in client/.
+LIBBERTH_SRC	:= $(wildcard client/lib*.c)
+LIBBERTH_OBJ	:= $(LIBBERTH_SRC:%.c=$(BUILD)/%.o)
+CLI_SRC		:= $(filter-out $(LIBBERTH_SRC),$(wildcard client/*.c))
+CLI_OBJ		:= $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC	:= $(wildcard tests/*/test-*.c)
+UNIT_BIN	:= $(UNIT_SRC:%.c=$(BUILD)/%)
+BENCH_SRC	:= $(wildcard bench/*.c)
+BENCH_BIN	:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+FUZZ_SRC	:= $(wildcard tests/fuzz/fuzz-*.c)
+
+DAEMON		:= $(BUILD)/berthd
+CLI		:= $(BUILD)/berth
+LIBPROTO	:= $(BUILD)/libberth-protocol.a
+LIBBERTH_A	:= $(BUILD)/libberth.a
+LIBBERTH_SO	:= $(BUILD)/libberth.so.0
+
+.PHONY: all deps test check unit asan fuzz bench install uninstall clean run
+
+all: $(DAEMON) $(CLI) $(LIBBERTH_A) $(LIBBERTH_SO) $(BUILD)/berth.pc \
+	$(UNIT_BIN) $(BENCH_BIN)
+
+deps:
+	@tools/deps.sh
+
+$(BUILD)/gen/interfaces.c: tools/embed-interfaces.sh $(INTERFACES)
+	@mkdir -p $(@D)
+	tools/embed-interfaces.sh $(INTERFACES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/gen/interfaces.o: $(BUILD)/gen/interfaces.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBPROTO): $(PROTOCOL_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBBERTH_A): $(LIBBERTH_OBJ) $(PROTOCOL_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBBERTH_SO): $(LIBBERTH_OBJ) $(PROTOCOL_OBJ)
+	$(CC) -shared -Wl,-soname,libberth.so.0 $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/berth.pc: client/berth.pc.in Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    $< > $@
+
+$(DAEMON): $(DAEMON_OBJ) $(LIBPROTO)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(CLI): $(CLI_OBJ) $(LIBBERTH_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# A unit test links the module it tests: the protocol library always, the
+# client library too.
+$(BUILD)/tests/%: tests/%.c $(LIBBERTH_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(LIBBERTH_A) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(LIBBERTH_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LIBBERTH_A) $(LDFLAGS) $(LDLIBS) -lpthread
+
+# make test: everything from a fresh machine.
+test: deps
+	$(MAKE) all
+	$(PYTHON) tests/run.py --build $(BUILD)
+
+check: all
+	$(PYTHON) tests/run.py --build $(BUILD)
+
+asan: deps
+	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" all
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    $(PYTHON) tests/run.py --build build-asan --sanitized
+
+fuzz: deps
+	tests/fuzz/run.sh $(FUZZ_TIME)
+
+bench: all
+	bench/run.sh $(BUILD)
+
+run: deps all
+	tools/run-main-job.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+	    $(DESTDIR)$(INCLUDEDIR)/berth $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(DAEMON) $(CLI) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(LIBBERTH_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(LIBBERTH_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libberth.so.0 $(DESTDIR)$(LIBDIR)/libberth.so
+	install -m 0644 $(BUILD)/berth.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 0644 client/berth.h protocol/error.h \
+	    $(DESTDIR)$(INCLUDEDIR)/berth/
+	sed 's|@BINDIR@|$(BINDIR)|' tools/berthd.service.in \
+	    > $(DESTDIR)$(UNITDIR)/berthd.service
+	install -m 0644 tools/berthd.socket $(DESTDIR)$(UNITDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/berthd $(DESTDIR)$(BINDIR)/berth \
+	    $(DESTDIR)$(LIBDIR)/libberth.a $(DESTDIR)$(LIBDIR)/libberth.so* \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/berth.pc \
+	    $(DESTDIR)$(UNITDIR)/berthd.service \
+	    $(DESTDIR)$(UNITDIR)/berthd.socket
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/berth
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

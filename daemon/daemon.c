@@ -1,0 +1,239 @@
+/*
+ * berthd's lifecycle on the loop: start-up of the context, the reaper that
+ * frees dead peers on a later turn, --idle-exit, and the SIGTERM drain
+ * (stop accepting, answer what was read, exit).
+ */
+#include <sys/stat.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "cleanup.h"
+#include "daemon.h"
+#include "dispatch.h"
+#include "interfaces.h"
+#include "limits.h"
+#include "log.h"
+#include "peer.h"
+
+static void
+reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct peer *p;
+
+	(void)fd;
+	(void)what;
+	while ((p = TAILQ_FIRST(&d->graveyard)) != NULL) {
+		TAILQ_REMOVE(&d->graveyard, p, entry);
+		peer_free(p);
+	}
+}
+
+void
+daemon_schedule_reap(struct daemon *d)
+{
+	event_active(d->reaper, 0, 0);
+}
+
+static bool
+daemon_is_idle(struct daemon *d)
+{
+	/* Containers and helpers will count here too. */
+	return (d->npeers == 0);
+}
+
+void
+daemon_idle_check(struct daemon *d)
+{
+	struct timeval tv = { d->cfg.idle_exit, 0 };
+
+	if (d->draining) {
+		if (d->npeers == 0)
+			event_base_loopexit(d->base, NULL);
+		return;
+	}
+	if (d->cfg.idle_exit <= 0)
+		return;
+	if (!daemon_is_idle(d))
+		evtimer_del(d->idle_timer);
+	else if (!evtimer_pending(d->idle_timer, NULL))
+		evtimer_add(d->idle_timer, &tv);
+}
+
+static void
+idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	daemon_shutdown(d, "idle");
+}
+
+static void
+drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	log_warn("daemon", "%zu connection(s) still draining after %d s; "
+	    "exiting", d->npeers, DRAIN_TIMEOUT);
+	event_base_loopexit(d->base, NULL);
+}
+
+void
+daemon_shutdown(struct daemon *d, const char *why)
+{
+	struct timeval tv = { DRAIN_TIMEOUT, 0 };
+	struct peer *p, *next;
+
+	if (d->draining) {
+		log_info("daemon", "%s again: exiting now", why);
+		event_base_loopbreak(d->base);
+		return;
+	}
+	log_info("daemon", "%s: stopping", why);
+	d->draining = true;
+	evtimer_del(d->idle_timer);
+	listeners_close(d);
+	for (p = TAILQ_FIRST(&d->peers); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		peer_drain(p);
+	}
+	if (d->npeers == 0)
+		event_base_loopexit(d->base, NULL);
+	else
+		evtimer_add(d->drain_timer, &tv);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	daemon_shutdown(arg, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* Create a directory and its parents. */
+static int
+make_dir(const char *path, mode_t mode, struct berth_error *err)
+{
+	cleanup_free char *copy = strdup(path);
+	char *p;
+
+	if (copy == NULL)
+		return (berth_error_sys(err, "create %s", path));
+	for (p = copy + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+			return (berth_error_sys(err, "create %s", copy));
+		*p = '/';
+	}
+	if (mkdir(copy, mode) < 0 && errno != EEXIST)
+		return (berth_error_sys(err, "create %s", copy));
+	return (0);
+}
+
+static int
+lock_dir(const char *dir, int *fd, struct berth_error *err)
+{
+	cleanup_free char *path = NULL;
+
+	if (asprintf(&path, "%s/berthd.lock", dir) < 0)
+		return (berth_error_sys(err, "lock %s", dir));
+	return (lock_acquire(path, fd, err));
+}
+
+int
+daemon_init(struct daemon *d, struct berth_error *err)
+{
+	TAILQ_INIT(&d->peers);
+	TAILQ_INIT(&d->graveyard);
+	msgpack_sbuffer_init(&d->scratch);
+	idl_registry_init(&d->registry);
+	d->lock_fds[0] = d->lock_fds[1] = d->lock_fds[2] = -1;
+	d->started = time(NULL);
+	d->methods = dispatch_methods;
+
+	if (interfaces_load(&d->registry, err) < 0 ||
+	    dispatch_check(&d->registry, d->methods, err) < 0)
+		return (-1);
+	if (make_dir(d->cfg.root, 0700, err) < 0 ||
+	    make_dir(d->cfg.run_root, 0711, err) < 0)
+		return (-1);
+	if (lock_dir(d->cfg.root, &d->lock_fds[0], err) < 0 ||
+	    lock_dir(d->cfg.run_root, &d->lock_fds[1], err) < 0)
+		return (-1);
+	if ((d->base = event_base_new()) == NULL)
+		return (berth_error_set(err, BERTH_E_SYSTEM, 0,
+		    "cannot create the event loop"));
+	d->reaper = event_new(d->base, -1, 0, reap_cb, d);
+	d->idle_timer = evtimer_new(d->base, idle_cb, d);
+	d->drain_timer = evtimer_new(d->base, drain_timeout_cb, d);
+	d->sig_term = evsignal_new(d->base, SIGTERM, signal_cb, d);
+	d->sig_int = evsignal_new(d->base, SIGINT, signal_cb, d);
+	if (d->reaper == NULL || d->idle_timer == NULL ||
+	    d->drain_timer == NULL || d->sig_term == NULL ||
+	    d->sig_int == NULL)
+		return (berth_error_set(err, BERTH_E_SYSTEM, ENOMEM,
+		    "create loop events"));
+	if (evsignal_add(d->sig_term, NULL) < 0 ||
+	    evsignal_add(d->sig_int, NULL) < 0)
+		return (berth_error_sys(err, "catch signals"));
+	if (listeners_open(d, err) < 0)
+		return (-1);
+	daemon_idle_check(d);
+	return (0);
+}
+
+int
+daemon_run(struct daemon *d)
+{
+	if (event_base_dispatch(d->base) < 0)
+		return (1);
+	return (d->exit_status);
+}
+
+static void
+free_event(struct event *ev)
+{
+	if (ev != NULL)
+		event_free(ev);
+}
+
+void
+daemon_free(struct daemon *d)
+{
+	struct peer *p;
+	int i;
+
+	listeners_close(d);
+	while ((p = TAILQ_FIRST(&d->peers)) != NULL) {
+		TAILQ_REMOVE(&d->peers, p, entry);
+		peer_free(p);
+	}
+	while ((p = TAILQ_FIRST(&d->graveyard)) != NULL) {
+		TAILQ_REMOVE(&d->graveyard, p, entry);
+		peer_free(p);
+	}
+	free_event(d->reaper);
+	free_event(d->idle_timer);
+	free_event(d->drain_timer);
+	free_event(d->sig_term);
+	free_event(d->sig_int);
+	if (d->base != NULL)
+		event_base_free(d->base);
+	idl_registry_free(&d->registry);
+	msgpack_sbuffer_destroy(&d->scratch);
+	for (i = 0; i < 3; i++)
+		if (d->lock_fds[i] >= 0)
+			close(d->lock_fds[i]);
+}

@@ -1,0 +1,333 @@
+/*
+ * A client connection.  This file alone touches the socket: it reads whole
+ * frames and hands each to dispatch, queues the replies, and enforces the
+ * per-peer rules:
+ *
+ *  - output above PEER_OUTPUT_HIGH stops the reading of calls until it
+ *    drains below PEER_OUTPUT_LOW, so a client that does not read its
+ *    replies cannot make berthd buffer without bound (the kernel's socket
+ *    buffer then pushes back on the client);
+ *  - a frame must be complete within --frame-timeout of its first byte;
+ *  - after a frame that cannot be trusted the peer gets an error and is
+ *    closed once that error is out;
+ *  - a peer that goes is unlinked at once and freed on the next loop turn,
+ *    never inside its own callback.
+ */
+#include <sys/socket.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "daemon.h"
+#include "dispatch.h"
+#include "frame.h"
+#include "limits.h"
+#include "log.h"
+#include "message.h"
+#include "peer.h"
+
+static void peer_process(struct peer *p);
+
+static void
+peer_kill(struct peer *p, const char *why)
+{
+	struct daemon *d = p->d;
+
+	if (p->dead)
+		return;
+	log_debug("peer", "peer %llu (pid %ld uid %ld): %s", p->id,
+	    (long)p->pid, (long)p->uid, why);
+	p->dead = true;
+	bufferevent_disable(p->bev, EV_READ | EV_WRITE);
+	evtimer_del(p->frame_timer);
+	TAILQ_REMOVE(&d->peers, p, entry);
+	TAILQ_INSERT_TAIL(&d->graveyard, p, entry);
+	d->npeers--;
+	daemon_schedule_reap(d);
+	listeners_resume(d);
+	daemon_idle_check(d);
+}
+
+void
+peer_free(struct peer *p)
+{
+	if (p->bev != NULL)
+		bufferevent_free(p->bev);
+	if (p->frame_timer != NULL)
+		event_free(p->frame_timer);
+	free(p);
+}
+
+static size_t
+output_length(struct peer *p)
+{
+	return (evbuffer_get_length(bufferevent_get_output(p->bev)));
+}
+
+/* Close once the queued output has reached the peer. */
+static void
+peer_close_when_flushed(struct peer *p)
+{
+	p->closing = true;
+	bufferevent_disable(p->bev, EV_READ);
+	evtimer_del(p->frame_timer);
+	/* The write callback must now fire at empty, not at low water. */
+	bufferevent_setwatermark(p->bev, EV_WRITE, 0, 0);
+	if (output_length(p) == 0)
+		peer_kill(p, "closed");
+}
+
+int
+peer_send(struct peer *p, const void *frame, size_t len)
+{
+	if (p->dead)
+		return (0);
+	return (bufferevent_write(p->bev, frame, len));
+}
+
+void
+peer_send_error(struct peer *p, const struct berth_error *err, bool fatal)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	struct berth_error ferr = BERTH_ERROR_INIT;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	frame_begin(&sb);
+	reply_pack_error(&pk, err);
+	if (frame_finish(&sb, FRAME_MAX_LIMIT, &ferr) == 0)
+		peer_send(p, sb.data, sb.size);
+	berth_error_clear(&ferr);
+	msgpack_sbuffer_destroy(&sb);
+	if (fatal) {
+		log_debug("peer", "peer %llu: %s; closing", p->id,
+		    berth_error_message(err));
+		peer_close_when_flushed(p);
+	}
+}
+
+static void
+pause_input(struct peer *p)
+{
+	p->paused = true;
+	bufferevent_disable(p->bev, EV_READ);
+	/* Waiting on our own output is not the peer's fault. */
+	evtimer_del(p->frame_timer);
+}
+
+/* The deadline for a frame runs from its first byte; it restarts only when
+ * a frame completes, so trickling bytes cannot hold a connection open. */
+static void
+update_frame_timer(struct peer *p, bool completed_one)
+{
+	struct timeval tv = { p->d->cfg.frame_timeout, 0 };
+	size_t pending;
+
+	pending = evbuffer_get_length(bufferevent_get_input(p->bev));
+	if (completed_one || pending == 0 || p->paused || p->closing)
+		evtimer_del(p->frame_timer);
+	if (pending > 0 && !p->paused && !p->closing &&
+	    !evtimer_pending(p->frame_timer, NULL))
+		evtimer_add(p->frame_timer, &tv);
+}
+
+static void
+peer_process(struct peer *p)
+{
+	struct evbuffer *in = bufferevent_get_input(p->bev);
+	struct berth_error err = BERTH_ERROR_INIT;
+	bool completed = false;
+	struct frame f;
+	int rc;
+
+	frame_init(&f);
+	while (!p->closing && !p->dead) {
+		if (output_length(p) >= PEER_OUTPUT_HIGH) {
+			pause_input(p);
+			break;
+		}
+		rc = frame_read_evbuffer(in, p->d->cfg.max_frame, &f, &err);
+		if (rc == 0)
+			break;
+		completed = true;
+		if (rc < 0) {
+			/* The stream cannot be trusted past a bad frame. */
+			peer_send_error(p, &err, true);
+			break;
+		}
+		dispatch_frame(p->d, p, f.root);
+		frame_release(&f);
+	}
+	frame_release(&f);
+	berth_error_clear(&err);
+	if (p->dead)
+		return;
+	update_frame_timer(p, completed);
+	/* Draining, or the peer half-closed: what was read is answered,
+	 * then the connection goes. */
+	if (!p->paused && !p->closing && (p->d->draining ||
+	    !(bufferevent_get_enabled(p->bev) & EV_READ)))
+		peer_close_when_flushed(p);
+}
+
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	peer_process(arg);
+}
+
+static void
+write_cb(struct bufferevent *bev, void *arg)
+{
+	struct peer *p = arg;
+
+	(void)bev;
+	if (p->closing) {
+		if (output_length(p) == 0)
+			peer_kill(p, "closed after last reply");
+		return;
+	}
+	if (p->paused && output_length(p) <= PEER_OUTPUT_LOW) {
+		p->paused = false;
+		if (!p->d->draining)
+			bufferevent_enable(p->bev, EV_READ);
+		peer_process(p);
+	}
+}
+
+static void
+event_cb(struct bufferevent *bev, short events, void *arg)
+{
+	struct peer *p = arg;
+
+	(void)bev;
+	if (events & BEV_EVENT_EOF) {
+		/* Half-closed: answer the calls already read, then close.
+		 * libevent has stopped reading; peer_process sees that. */
+		if (!p->paused)
+			peer_process(p);
+		return;
+	}
+	if (events & BEV_EVENT_TIMEOUT) {
+		peer_kill(p, "took none of its replies for too long");
+		return;
+	}
+	if (events & BEV_EVENT_ERROR)
+		peer_kill(p, strerror(EVUTIL_SOCKET_ERROR()));
+}
+
+static void
+frame_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct peer *p = arg;
+
+	(void)fd;
+	(void)what;
+	log_info("peer", "peer %llu (pid %ld): frame incomplete after %d s; "
+	    "closing", p->id, (long)p->pid, p->d->cfg.frame_timeout);
+	peer_kill(p, "frame timeout");
+}
+
+/* Root, or a member of --group by primary or supplementary group (as the
+ * kernel recorded them at connect time: no NSS lookup on the loop). */
+static bool
+peer_allowed(struct daemon *d, int fd, const struct ucred *cred)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(groups);
+	size_t i;
+
+	if (cred->uid == 0)
+		return (true);
+	if (d->cfg.group == NULL)
+		return (false);
+	if (cred->gid == d->cfg.gid)
+		return (true);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return (false);
+	for (i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == d->cfg.gid)
+			return (true);
+	return (false);
+}
+
+void
+peer_accept(struct daemon *d, int fd)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct timeval wt = { PEER_WRITE_TIMEOUT, 0 };
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct peer *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		log_error("peer", "accept: out of memory");
+		close(fd);
+		return;
+	}
+	p->d = d;
+	p->id = ++d->next_peer_id;
+	p->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	p->frame_timer = evtimer_new(d->base, frame_timeout_cb, p);
+	if (p->bev == NULL || p->frame_timer == NULL) {
+		log_error("peer", "accept: out of memory");
+		if (p->bev == NULL)
+			close(fd);
+		peer_free(p);
+		return;
+	}
+	memset(&cred, 0, sizeof(cred));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		cred.uid = (uid_t)-1;
+		cred.gid = (gid_t)-1;
+	}
+	p->pid = cred.pid;
+	p->uid = cred.uid;
+	p->gid = cred.gid;
+	bufferevent_setcb(p->bev, read_cb, write_cb, event_cb, p);
+	bufferevent_setwatermark(p->bev, EV_WRITE, PEER_OUTPUT_LOW, 0);
+	bufferevent_set_timeouts(p->bev, NULL, &wt);
+	TAILQ_INSERT_TAIL(&d->peers, p, entry);
+	d->npeers++;
+	daemon_idle_check(d);
+	log_debug("peer", "peer %llu: pid %ld uid %ld gid %ld", p->id,
+	    (long)cred.pid, (long)cred.uid, (long)cred.gid);
+
+	if (!peer_allowed(d, fd, &cred)) {
+		log_info("peer", "refused pid %ld uid %ld: not root%s%s",
+		    (long)cred.pid, (long)cred.uid, d->cfg.group != NULL ?
+		    " nor in group " : "", d->cfg.group != NULL ?
+		    d->cfg.group : "");
+		berth_error_set(&err, BERTH_E_PERMISSION, 0, "permission "
+		    "denied: uid %ld is not root%s%s", (long)cred.uid,
+		    d->cfg.group != NULL ? " nor in group " : "",
+		    d->cfg.group != NULL ? d->cfg.group : "");
+		berth_error_param_int(&err, "uid", (int64_t)cred.uid);
+		peer_send_error(p, &err, true);
+	} else if (d->npeers > (size_t)d->cfg.max_connections) {
+		berth_error_set(&err, BERTH_E_BUSY, 0, "berthd serves %d "
+		    "connections already", d->cfg.max_connections);
+		berth_error_param_int(&err, "limit", d->cfg.max_connections);
+		peer_send_error(p, &err, true);
+	} else
+		bufferevent_enable(p->bev, EV_READ | EV_WRITE);
+	berth_error_clear(&err);
+}
+
+void
+peer_drain(struct peer *p)
+{
+	if (p->dead || p->closing)
+		return;
+	bufferevent_disable(p->bev, EV_READ);
+	/* Frames already read are answered; then peer_process closes. */
+	if (!p->paused)
+		peer_process(p);
+}
