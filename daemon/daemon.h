@@ -66,6 +66,7 @@ struct daemon {
 
 	msgpack_sbuffer		 scratch;	/* reply being packed */
 	time_t			 started;
+	unsigned long		 nofile;	/* RLIMIT_NOFILE in force */
 	int			 lock_fds[3];
 };
 

@@ -21,6 +21,10 @@
 #define PEERS_MAX_DEFAULT		4096
 #define PEERS_MAX_LIMIT			65536
 
+/* Connections one non-root uid may hold, so a member of --group cannot
+ * take every slot from root. */
+#define PEERS_PER_UID_MAX		256
+
 /* Descriptors kept free for files berthd itself must open (the database,
  * logs, a container's setup) when peers have taken the rest. */
 #define FD_RESERVE			64

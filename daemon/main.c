@@ -64,15 +64,19 @@ parse_number(const char *opt, const char *s, long min, long max, long *out)
 
 /* Connections need descriptors: take the hard limit, as systemd and Go's
  * runtime do; containers get the usual soft limit back when they start. */
-static void
+static unsigned long
 raise_nofile(void)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return (0);
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	return ((unsigned long)rl.rlim_cur);
 }
 
 static int
@@ -194,7 +198,7 @@ main(int argc, char **argv)
 	if (parse_options(argc, argv, &d.cfg) < 0)
 		return (2);
 	signal(SIGPIPE, SIG_IGN);
-	raise_nofile();
+	d.nofile = raise_nofile();
 	if (daemon_init(&d, &err) < 0) {
 		fprintf(stderr, "berthd: %s\n", berth_error_message(&err));
 		berth_error_clear(&err);

@@ -11,8 +11,11 @@
  *  - after a frame that cannot be trusted the peer gets an error and is
  *    closed once that error is out;
  *  - a peer that goes is unlinked at once and freed on the next loop turn,
- *    never inside its own callback.
+ *    never inside its own callback;
+ *  - when berthd drains (SIGTERM), calls the peer already sent are still
+ *    read and answered, then the connection closes.
  */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -32,6 +35,17 @@
 #include "peer.h"
 
 static void peer_process(struct peer *p);
+
+/* Bytes the peer sent that are still in the kernel's socket buffer. */
+static int
+socket_unread(struct peer *p)
+{
+	int n = 0;
+
+	if (ioctl(bufferevent_getfd(p->bev), FIONREAD, &n) < 0)
+		return (0);
+	return (n);
+}
 
 static void
 peer_kill(struct peer *p, const char *why)
@@ -169,10 +183,12 @@ peer_process(struct peer *p)
 	if (p->dead)
 		return;
 	update_frame_timer(p, completed);
-	/* Draining, or the peer half-closed: what was read is answered,
-	 * then the connection goes. */
-	if (!p->paused && !p->closing && (p->d->draining ||
-	    !(bufferevent_get_enabled(p->bev) & EV_READ)))
+	if (p->paused || p->closing)
+		return;
+	/* The peer half-closed, or berthd is draining and the peer has sent
+	 * nothing more: what was read is answered, then the connection
+	 * goes. */
+	if (p->eof || (p->d->draining && socket_unread(p) == 0))
 		peer_close_when_flushed(p);
 }
 
@@ -196,7 +212,7 @@ write_cb(struct bufferevent *bev, void *arg)
 	}
 	if (p->paused && output_length(p) <= PEER_OUTPUT_LOW) {
 		p->paused = false;
-		if (!p->d->draining)
+		if (!p->eof)
 			bufferevent_enable(p->bev, EV_READ);
 		peer_process(p);
 	}
@@ -209,8 +225,8 @@ event_cb(struct bufferevent *bev, short events, void *arg)
 
 	(void)bev;
 	if (events & BEV_EVENT_EOF) {
-		/* Half-closed: answer the calls already read, then close.
-		 * libevent has stopped reading; peer_process sees that. */
+		/* Half-closed: answer the calls already read, then close. */
+		p->eof = true;
 		if (!p->paused)
 			peer_process(p);
 		return;
@@ -256,6 +272,41 @@ peer_allowed(struct daemon *d, int fd, const struct ucred *cred)
 		if (groups[i] == d->cfg.gid)
 			return (true);
 	return (false);
+}
+
+static size_t
+peers_of_uid(struct daemon *d, uid_t uid)
+{
+	struct peer *p;
+	size_t n = 0;
+
+	TAILQ_FOREACH(p, &d->peers, entry)
+		if (p->uid == uid && !p->closing)
+			n++;
+	return (n);
+}
+
+/* Whether taking this peer would leave too few descriptors for berthd's
+ * own files; fds are allocated lowest first, so the number tells. */
+static bool
+fds_short(struct daemon *d, int fd)
+{
+	return (d->nofile > FD_RESERVE && (unsigned long)fd >= d->nofile -
+	    FD_RESERVE);
+}
+
+static void
+refuse_busy(struct peer *p, const char *why, int limit)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+
+	log_warn("peer", "refused pid %ld uid %ld: %s", (long)p->pid,
+	    (long)p->uid, why);
+	berth_error_set(&err, BERTH_E_BUSY, 0, "too many connections: %s",
+	    why);
+	berth_error_param_int(&err, "limit", limit);
+	peer_send_error(p, &err, true);
+	berth_error_clear(&err);
 }
 
 void
@@ -311,12 +362,16 @@ peer_accept(struct daemon *d, int fd)
 		    d->cfg.group != NULL ? d->cfg.group : "");
 		berth_error_param_int(&err, "uid", (int64_t)cred.uid);
 		peer_send_error(p, &err, true);
-	} else if (d->npeers > (size_t)d->cfg.max_connections) {
-		berth_error_set(&err, BERTH_E_BUSY, 0, "berthd serves %d "
-		    "connections already", d->cfg.max_connections);
-		berth_error_param_int(&err, "limit", d->cfg.max_connections);
-		peer_send_error(p, &err, true);
-	} else
+	} else if (d->npeers > (size_t)d->cfg.max_connections)
+		refuse_busy(p, "berthd serves --max-connections already",
+		    d->cfg.max_connections);
+	else if (p->uid != 0 && peers_of_uid(d, p->uid) > PEERS_PER_UID_MAX)
+		refuse_busy(p, "this user holds the most connections one "
+		    "user may", PEERS_PER_UID_MAX);
+	else if (fds_short(d, fd))
+		refuse_busy(p, "berthd is short of file descriptors",
+		    (int)(d->nofile - FD_RESERVE));
+	else
 		bufferevent_enable(p->bev, EV_READ | EV_WRITE);
 	berth_error_clear(&err);
 }
@@ -324,10 +379,9 @@ peer_accept(struct daemon *d, int fd)
 void
 peer_drain(struct peer *p)
 {
-	if (p->dead || p->closing)
+	if (p->dead || p->closing || p->paused)
 		return;
-	bufferevent_disable(p->bev, EV_READ);
-	/* Frames already read are answered; then peer_process closes. */
-	if (!p->paused)
-		peer_process(p);
+	/* Calls already sent are read and answered; then peer_process
+	 * closes the connection. */
+	peer_process(p);
 }

@@ -27,6 +27,7 @@ struct peer {
 	uid_t			 uid;
 	gid_t			 gid;
 	bool			 paused;	/* output above high water */
+	bool			 eof;		/* the peer sends no more */
 	bool			 closing;	/* close once output is out */
 	bool			 dead;		/* in the graveyard */
 };
