@@ -222,7 +222,9 @@ socket_activation(struct daemon *d, struct berth_error *err)
 {
 	const char *pid_s = getenv("LISTEN_PID");
 	const char *fds_s = getenv("LISTEN_FDS");
-	char name[128], *end;
+	const char *names_s = getenv("LISTEN_FDNAMES");
+	cleanup_free char *names = NULL;
+	char name[128], *end, *fdname, *save = NULL;
 	long pid, n, i;
 	int fd, taken = 0;
 
@@ -235,11 +237,17 @@ socket_activation(struct daemon *d, struct berth_error *err)
 	if (*end != '\0' || n < 0 || n > 64)
 		return (berth_error_set(err, BERTH_E_SYSTEM, 0,
 		    "LISTEN_FDS=%s is not a count of sockets", fds_s));
+	/* The names (the socket units' FileDescriptorName=) only label the
+	 * sockets in the log: berthd serves every stream socket it gets. */
+	names = strdup(names_s != NULL ? names_s : "");
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
+	if (names == NULL)
+		return (berth_error_sys(err, "LISTEN_FDNAMES"));
 	for (i = 0; i < n; i++) {
 		fd = SD_LISTEN_FDS_START + (int)i;
+		fdname = strtok_r(i == 0 ? names : NULL, ":", &save);
 		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
 			return (berth_error_sys(err, "passed fd %d", fd));
 		if (!is_listening_stream(fd)) {
@@ -253,8 +261,8 @@ socket_activation(struct daemon *d, struct berth_error *err)
 		socket_name(fd, name, sizeof(name));
 		if (add_listener(d, fd, name, false, err) < 0)
 			return (-1);
-		log_info("listen", "listening on %s (socket activation)",
-		    name);
+		log_info("listen", "listening on %s (socket activation, %s)",
+		    name, fdname != NULL ? fdname : "unnamed");
 		taken++;
 	}
 	if (taken == 0)

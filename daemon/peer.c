@@ -47,6 +47,23 @@ socket_unread(struct peer *p)
 	return (n);
 }
 
+/*
+ * Closing a UNIX socket that holds unread bytes resets the connection: the
+ * peer then gets ECONNRESET instead of the EOF after our last reply.  Read
+ * and drop what is pending, a bounded amount, before closing.
+ */
+static void
+discard_unread(struct peer *p)
+{
+	char buf[4096];
+	int fd = bufferevent_getfd(p->bev), i;
+
+	shutdown(fd, SHUT_WR);
+	for (i = 0; i < 16; i++)
+		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+			break;
+}
+
 static void
 peer_kill(struct peer *p, const char *why)
 {
@@ -54,6 +71,8 @@ peer_kill(struct peer *p, const char *why)
 
 	if (p->dead)
 		return;
+	if (p->closing)
+		discard_unread(p);
 	log_debug("peer", "peer %llu (pid %ld uid %ld): %s", p->id,
 	    (long)p->pid, (long)p->uid, why);
 	p->dead = true;
