@@ -83,8 +83,12 @@ $(LIBPROTO): $(PROTOCOL_OBJ)
 $(LIBBERTH_A): $(LIBBERTH_OBJ) $(PROTOCOL_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(LIBBERTH_SO): $(LIBBERTH_OBJ) $(PROTOCOL_OBJ)
-	$(CC) -shared -Wl,-soname,libberth.so.0 $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# The shared library exports the berth_* API and nothing of protocol/'s
+# internals.
+$(LIBBERTH_SO): $(LIBBERTH_OBJ) $(PROTOCOL_OBJ) client/libberth.map
+	$(CC) -shared -Wl,-soname,libberth.so.0 \
+	    -Wl,--version-script=client/libberth.map $(LDFLAGS) -o $@ \
+	    $(LIBBERTH_OBJ) $(PROTOCOL_OBJ) $(LDLIBS)
 
 $(BUILD)/berth.pc: client/berth.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
@@ -102,6 +106,13 @@ $(CLI): $(CLI_OBJ) $(LIBBERTH_A)
 $(BUILD)/tests/%: tests/%.c $(LIBBERTH_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(LIBBERTH_A) $(LDFLAGS) $(LDLIBS)
+
+# The CLI's unit tests also link the CLI's objects, all but main().
+CLI_TEST_OBJ	:= $(filter-out $(BUILD)/client/main.o,$(CLI_OBJ))
+$(BUILD)/tests/client/%: tests/client/%.c $(CLI_TEST_OBJ) $(LIBBERTH_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(CLI_TEST_OBJ) $(LIBBERTH_A) \
+	    $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(LIBBERTH_A)
 	@mkdir -p $(@D)

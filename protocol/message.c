@@ -184,9 +184,9 @@ reply_parse(const msgpack_object *root, struct reply *r,
 	if (error == NULL || error->type == MSGPACK_OBJECT_NIL)
 		return (0);
 	r->is_error = true;
-	if (!msgpack_str_copy(error, name, sizeof(name)))
+	if (!msgpack_str_copy(error, name, sizeof(name)) || name[0] == '\0')
 		return (berth_error_set(err, BERTH_E_PROTOCOL, 0,
-		    "reply error name is not a string"));
+		    "reply error name is not a non-empty string"));
 	msg = msgpack_map_get(root, "message");
 	text = NULL;
 	if (msg != NULL && msg->type == MSGPACK_OBJECT_STR)

@@ -1,0 +1,48 @@
+/*
+ * The CLI's top level: global options, finding the command in the table,
+ * parsing its flags, and running it.
+ */
+#include "cleanup.h"
+#include "cli.h"
+
+int
+cli_main(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+	const struct cmd_entry *entry;
+	struct cmd_args global, args;
+
+	if (argc < 1)
+		argc = 1;
+	if (args_parse(cmd_global_flags, argc - 1, argv + 1, true, &global,
+	    &err) < 0)
+		return (cli_usage_error(ctx, NULL, "%s",
+		    berth_error_message(&err)));
+	ctx->host = args_get(&global, "host");
+	if (args_has(&global, "version")) {
+		fprintf(ctx->out, "%s version %s\n", CLI_NAME, BERTH_VERSION);
+		return (CLI_EXIT_OK);
+	}
+	if (args_has(&global, "help") || global.argc == 0) {
+		cmd_print_main_help(ctx->out);
+		return (CLI_EXIT_OK);
+	}
+	if ((entry = cmd_find(global.argv[0])) == NULL) {
+		fprintf(ctx->err, "%s: '%s' is not a %s command.\n"
+		    "See '%s --help'.\n", CLI_NAME, global.argv[0], CLI_NAME,
+		    CLI_NAME);
+		return (CLI_EXIT_ENGINE);
+	}
+	if (args_parse(entry->flags, global.argc - 1, global.argv + 1, false,
+	    &args, &err) < 0)
+		return (cli_usage_error(ctx, entry, "%s",
+		    berth_error_message(&err)));
+	if (args.help) {
+		cmd_print_help(entry, ctx->out);
+		return (CLI_EXIT_OK);
+	}
+	if (args_check_count(entry, &args, &err) < 0)
+		return (cli_usage_error(ctx, entry, "%s",
+		    berth_error_message(&err)));
+	return (entry->exec(ctx, &args));
+}

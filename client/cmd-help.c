@@ -1,0 +1,37 @@
+/*
+ * berth help [COMMAND]: the same text as "berth --help" and
+ * "berth COMMAND --help".
+ */
+#include "cli.h"
+
+static int cmd_help_exec(struct cmd_ctx *, const struct cmd_args *);
+
+static const struct cmd_flag cmd_help_flags[] = {
+	{ NULL, 0, NULL, NULL }
+};
+
+const struct cmd_entry cmd_help_entry = {
+	.name = "help",
+	.usage = "[COMMAND]",
+	.summary = "Show help for berth or one of its commands",
+	.flags = cmd_help_flags,
+	.args_min = 0,
+	.args_max = 1,
+	.exec = cmd_help_exec,
+};
+
+static int
+cmd_help_exec(struct cmd_ctx *ctx, const struct cmd_args *args)
+{
+	const struct cmd_entry *entry;
+
+	if (args->argc == 0) {
+		cmd_print_main_help(ctx->out);
+		return (CLI_EXIT_OK);
+	}
+	if ((entry = cmd_find(args->argv[0])) == NULL)
+		return (cli_usage_error(ctx, &cmd_help_entry,
+		    "unknown command: %s", args->argv[0]));
+	cmd_print_help(entry, ctx->out);
+	return (CLI_EXIT_OK);
+}

@@ -1,0 +1,110 @@
+/*
+ * The command table, the CLI's global options, and the help text made
+ * from them.  Adding a command: one file defining its entry, one line
+ * here.
+ */
+#include <string.h>
+
+#include "cli.h"
+
+extern const struct cmd_entry cmd_call_entry;
+extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_info_entry;
+extern const struct cmd_entry cmd_version_entry;
+
+const struct cmd_entry *const cmd_table[] = {
+	&cmd_call_entry,
+	&cmd_help_entry,
+	&cmd_info_entry,
+	&cmd_version_entry,
+	NULL
+};
+
+const struct cmd_flag cmd_global_flags[] = {
+	{ "host", 'H', "ADDRESS", "Daemon socket to connect to (unix:///path; "
+	    "default $" BERTH_HOST_ENV " or " BERTH_DEFAULT_ADDRESS ")" },
+	{ "help", 'h', NULL, "Print usage" },
+	{ "version", 'v', NULL, "Print version information and quit" },
+	{ NULL, 0, NULL, NULL }
+};
+
+/* Every command takes --help; it is parsed by args.c, listed here. */
+static const struct cmd_flag help_flag =
+	{ "help", 0, NULL, "Print usage" };
+
+const struct cmd_entry *
+cmd_find(const char *name)
+{
+	const struct cmd_entry *const *e;
+
+	for (e = cmd_table; *e != NULL; e++)
+		if (strcmp((*e)->name, name) == 0)
+			return (*e);
+	return (NULL);
+}
+
+static int
+flag_width(const struct cmd_flag *f)
+{
+	return ((int)strlen(f->name) + (f->arg != NULL ?
+	    (int)strlen(f->arg) + 1 : 0));
+}
+
+static void
+print_flag(FILE *f, const struct cmd_flag *flag, int width)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s%s%s", flag->name,
+	    flag->arg != NULL ? " " : "", flag->arg != NULL ? flag->arg : "");
+	if (flag->letter != '\0')
+		fprintf(f, "  -%c, --%-*s   %s\n", flag->letter, width, name,
+		    flag->help);
+	else
+		fprintf(f, "      --%-*s   %s\n", width, name, flag->help);
+}
+
+static void
+print_flags(FILE *f, const struct cmd_flag *flags, bool with_help)
+{
+	int i, width = with_help ? flag_width(&help_flag) : 0;
+
+	for (i = 0; flags[i].name != NULL; i++)
+		if (flag_width(&flags[i]) > width)
+			width = flag_width(&flags[i]);
+	fprintf(f, "\nOptions:\n");
+	for (i = 0; flags[i].name != NULL; i++)
+		print_flag(f, &flags[i], width);
+	if (with_help)
+		print_flag(f, &help_flag, width);
+}
+
+void
+cmd_print_help(const struct cmd_entry *entry, FILE *f)
+{
+	fprintf(f, "\nUsage:  %s %s [OPTIONS]%s%s\n\n%s\n", CLI_NAME,
+	    entry->name, entry->usage[0] != '\0' ? " " : "", entry->usage,
+	    entry->summary);
+	if (entry->help != NULL)
+		fprintf(f, "\n%s", entry->help);
+	print_flags(f, entry->flags, true);
+}
+
+void
+cmd_print_main_help(FILE *f)
+{
+	const struct cmd_entry *const *e;
+	int width = 0;
+
+	for (e = cmd_table; *e != NULL; e++)
+		if ((int)strlen((*e)->name) > width)
+			width = (int)strlen((*e)->name);
+	fprintf(f, "\nUsage:  %s [OPTIONS] COMMAND\n\n"
+	    "A container engine\n", CLI_NAME);
+	print_flags(f, cmd_global_flags, false);
+	fprintf(f, "\nCommands:\n");
+	for (e = cmd_table; *e != NULL; e++)
+		fprintf(f, "  %-*s   %s\n", width, (*e)->name, (*e)->summary);
+	fprintf(f, "\nRun '%s COMMAND --help' for more information on a "
+	    "command.\n", CLI_NAME);
+}

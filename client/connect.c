@@ -1,0 +1,103 @@
+/*
+ * The CLI's dealings with failure: connecting to the daemon, and turning
+ * an error into one clear message on stderr and Docker's exit codes
+ * (125: the CLI or the engine failed; 1: the command failed).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "cli.h"
+
+int
+cli_connect(struct cmd_ctx *ctx, struct berth_client **c,
+    struct berth_error *err)
+{
+	return (berth_connect(ctx->host, c, err));
+}
+
+static const char *
+error_param(const struct berth_error *err, const char *key)
+{
+	int i;
+
+	for (i = 0; i < err->nparams; i++)
+		if (strcmp(err->params[i].key, key) == 0 &&
+		    err->params[i].str != NULL)
+			return (err->params[i].str);
+	return (NULL);
+}
+
+/* The one line a user sees when the daemon cannot be reached. */
+static void
+print_connect_error(FILE *f, const struct berth_error *err)
+{
+	const char *address = error_param(err, "address");
+
+	fprintf(f, "Cannot connect to the berth daemon at %s (%s). ",
+	    address != NULL ? address : "(unknown address)",
+	    err->errnum != 0 ? strerror(err->errnum) : berth_error_message(err));
+	if (err->errnum == EACCES || err->errnum == EPERM)
+		fprintf(f, "Are you root or a member of the daemon's group?\n");
+	else
+		fprintf(f, "Is berthd running? Start it with 'berthd' or "
+		    "'systemctl start berthd.socket'.\n");
+}
+
+int
+cli_fail(struct cmd_ctx *ctx, const struct berth_error *err)
+{
+	if (berth_error_is(err, BERTH_E_CONNECT))
+		print_connect_error(ctx->err, err);
+	else
+		fprintf(ctx->err, "Error: %s\n", berth_error_message(err));
+	return (CLI_EXIT_ENGINE);
+}
+
+int
+cli_fail_remote(struct cmd_ctx *ctx, const struct berth_error *err)
+{
+	const char *msg = berth_error_message(err);
+
+	if (strcmp(msg, err->name) == 0)
+		fprintf(ctx->err, "Error: %s\n", msg);
+	else
+		fprintf(ctx->err, "Error: %s (%s)\n", msg, err->name);
+	return (CLI_EXIT_FAILURE);
+}
+
+int
+cli_usage_error(struct cmd_ctx *ctx, const struct cmd_entry *entry,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(ctx->err, "Error: ");
+	va_start(ap, fmt);
+	vfprintf(ctx->err, fmt, ap);
+	va_end(ap);
+	if (entry != NULL)
+		fprintf(ctx->err, "\nSee '%s %s --help'.\n", CLI_NAME,
+		    entry->name);
+	else
+		fprintf(ctx->err, "\nSee '%s --help'.\n", CLI_NAME);
+	return (CLI_EXIT_ENGINE);
+}
+
+int
+cli_format_json(struct cmd_ctx *ctx, const struct cmd_entry *entry,
+    const struct cmd_args *args, bool *json)
+{
+	const char *format = args_get(args, "format");
+
+	*json = false;
+	if (format == NULL || *format == '\0')
+		return (0);
+	if (strcmp(format, "json") == 0) {
+		*json = true;
+		return (0);
+	}
+	cli_usage_error(ctx, entry, "unsupported format '%s': only 'json' is "
+	    "supported", format);
+	return (-1);
+}
