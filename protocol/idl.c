@@ -12,10 +12,12 @@
 
 #define IDL_NAME_MAX	128
 #define IDL_PATH_MAX	256
+#define IDL_DEPTH_MAX	64	/* types nested in types */
 
 struct parser {
 	const char		*p;
 	int			 line;
+	int			 depth;		/* of parse_type */
 	struct berth_error	*err;
 };
 
@@ -253,7 +255,7 @@ static const struct {
 };
 
 static struct idl_type *
-parse_type(struct parser *ps)
+parse_type_here(struct parser *ps)
 {
 	struct idl_type *t = NULL;
 	char *word;
@@ -310,6 +312,22 @@ parse_type(struct parser *ps)
 		return (NULL);
 	}
 	t->name = word;
+	return (t);
+}
+
+/* parse_type_here, with a bound on the recursion: the text decides it. */
+static struct idl_type *
+parse_type(struct parser *ps)
+{
+	struct idl_type *t;
+
+	if (ps->depth >= IDL_DEPTH_MAX) {
+		parse_error(ps, "types nested too deeply", NULL);
+		return (NULL);
+	}
+	ps->depth++;
+	t = parse_type_here(ps);
+	ps->depth--;
 	return (t);
 }
 
@@ -438,6 +456,32 @@ resolve(const struct idl_interface *iface, struct idl_type *t,
 	return (0);
 }
 
+/*
+ * A type that leads back to itself through names alone ("type A B",
+ * "type B ?A") describes no value, and the validator would follow it for
+ * ever: a chain of names longer than the number of types is such a loop.
+ */
+static int
+check_name_loops(const struct idl_interface *iface, struct berth_error *err)
+{
+	const struct idl_type *t;
+	size_t i, steps;
+
+	for (i = 0; i < iface->ntypes; i++) {
+		t = iface->types[i].type;
+		for (steps = 0; t->kind == IDL_NAMED; steps++) {
+			if (steps > iface->ntypes)
+				return (berth_error_set(err,
+				    BERTH_E_BAD_DESCRIPTION, 0,
+				    "interface %s: type '%s' is defined in "
+				    "terms of itself", iface->name,
+				    iface->types[i].name));
+			t = t->target;
+		}
+	}
+	return (0);
+}
+
 static int
 resolve_all(struct idl_interface *iface, struct berth_error *err)
 {
@@ -446,6 +490,8 @@ resolve_all(struct idl_interface *iface, struct berth_error *err)
 	for (i = 0; i < iface->ntypes; i++)
 		if (resolve(iface, iface->types[i].type, err) < 0)
 			return (-1);
+	if (check_name_loops(iface, err) < 0)
+		return (-1);
 	for (i = 0; i < iface->nmethods; i++)
 		if (resolve(iface, iface->methods[i].in, err) < 0 ||
 		    resolve(iface, iface->methods[i].out, err) < 0)

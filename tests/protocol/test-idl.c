@@ -129,6 +129,8 @@ parse_errors_name_the_line(void)
 		{ "interface a.b\ntype T ??int\n", "expected a type" },
 		{ "interface a.b\nwidget X\n", "expected 'type', 'method'" },
 		{ "interface a.b\nmethod X(a: [int]string) -> ()\n", "']'" },
+		{ "interface a.b\ntype A A\n", "'A' is defined in terms of itself" },
+		{ "interface a.b\ntype A ?B\ntype B A\n", "in terms of itself" },
 	};
 	struct berth_error err = BERTH_ERROR_INIT;
 	struct idl_interface *iface;
@@ -145,6 +147,30 @@ parse_errors_name_the_line(void)
 			CHECK(0);
 		}
 	}
+	berth_error_clear(&err);
+}
+
+static void
+deep_nesting_refused(void)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct idl_interface *iface = NULL;
+	char text[4096];
+	size_t n;
+	int i;
+
+	/* A type nested 1000 deep would overflow the parser's stack. */
+	n = (size_t)snprintf(text, sizeof(text), "interface a.b\ntype T ");
+	for (i = 0; i < 1000 && n + 3 < sizeof(text); i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "[]");
+	snprintf(text + n, sizeof(text) - n, "int\n");
+	CHECK(idl_parse(text, &iface, &err) == -1);
+	CHECK(strstr(berth_error_message(&err), "nested too deeply") != NULL);
+	/* A struct may refer to itself through an optional field: values
+	 * end where the data ends. */
+	CHECK(idl_parse("interface a.b\ntype Node (next: ?Node)\n", &iface,
+	    &err) == 0);
+	idl_interface_free(iface);
 	berth_error_clear(&err);
 }
 
@@ -398,6 +424,7 @@ main(void)
 {
 	RUN(parses_every_type);
 	RUN(parse_errors_name_the_line);
+	RUN(deep_nesting_refused);
 	RUN(builtin_descriptions_load);
 	RUN(every_invalid_parameter_case);
 	RUN(absent_parameters_are_an_empty_map);
