@@ -123,10 +123,11 @@ int
 frame_check_payload(const void *payload, size_t len, struct berth_error *err)
 {
 	const uint8_t *p = payload;
-	uint64_t left[FRAME_DEPTH_MAX + 1], count, n;
+	uint64_t left[FRAME_DEPTH_MAX + 1], count, n, values = 0, budget;
 	size_t off = 0, fixed;
 	int depth = 0, lenbytes, per;
 
+	budget = FRAME_VALUES_FREE + len / FRAME_BYTES_PER_VALUE;
 	left[0] = 1;
 	while (depth >= 0) {
 		if (left[depth] == 0) {
@@ -134,6 +135,10 @@ frame_check_payload(const void *payload, size_t len, struct berth_error *err)
 			continue;
 		}
 		left[depth]--;
+		if (++values > budget)
+			return (berth_error_set(err, BERTH_E_INVALID_FRAME, 0,
+			    "malformed msgpack: more than %llu values in %zu "
+			    "bytes", (unsigned long long)budget, len));
 		if (off >= len)
 			goto truncated;
 		if (!classify(p[off], &lenbytes, &fixed, &count, &per))

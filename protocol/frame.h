@@ -23,6 +23,12 @@ struct evbuffer;
 #define FRAME_MAX_DEFAULT	(4u << 20)	/* 4 MiB */
 #define FRAME_MAX_LIMIT		(256u << 20)	/* what --max-frame may set */
 #define FRAME_DEPTH_MAX		24		/* nested maps and arrays */
+/* msgpack-c spends 24 bytes on every value, which a frame can encode in
+ * one: a frame may hold FRAME_VALUES_FREE values, plus one per
+ * FRAME_BYTES_PER_VALUE bytes of its length, so decoding never costs more
+ * than about 3 times the frame plus 1.5 MiB. */
+#define FRAME_VALUES_FREE	65536
+#define FRAME_BYTES_PER_VALUE	8
 
 /* A decoded frame.  It owns its bytes: msgpack strings point into them. */
 struct frame {

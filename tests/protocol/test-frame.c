@@ -273,6 +273,48 @@ nesting_limit(void)
 }
 
 static void
+value_count_bounded_by_size(void)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	size_t n, len, i, accepted = 0, refused = 0;
+	unsigned char *buf;
+
+	/* {"k": [nil, nil, ...]}: one byte per value.  Up to the budget it
+	 * decodes (costing at most a small multiple of the frame); past it
+	 * it is refused before msgpack-c allocates.  The range straddles
+	 * the boundary. */
+	for (n = 74880; n <= 74910; n++) {
+		len = 3 + 5 + n;
+		buf = malloc(len);
+		buf[0] = 0x81;
+		buf[1] = 0xa1;
+		buf[2] = 'k';
+		buf[3] = 0xdd;
+		buf[4] = n >> 24;
+		buf[5] = n >> 16;
+		buf[6] = n >> 8;
+		buf[7] = n;
+		for (i = 8; i < len; i++)
+			buf[i] = 0xc0;
+		largest_malloc_reset();
+		if (n + 3 <= FRAME_VALUES_FREE + len / FRAME_BYTES_PER_VALUE) {
+			CHECK(decode(buf, len, &err) == 0);
+			CHECK(largest_malloc() <= 32 * len);
+			accepted++;
+		} else {
+			refused++;
+			CHECK(decode(buf, len, &err) == -1);
+			CHECK(strstr(berth_error_message(&err), "values") !=
+			    NULL);
+			CHECK(largest_malloc() <= 2 * len);
+		}
+		free(buf);
+	}
+	CHECK(accepted > 0 && refused > 0);
+	berth_error_clear(&err);
+}
+
+static void
 finish_enforces_limit(void)
 {
 	struct berth_error err = BERTH_ERROR_INIT;
@@ -306,6 +348,7 @@ main(void)
 	RUN(lying_counts_refused_before_allocation);
 	RUN(malformed_msgpack);
 	RUN(nesting_limit);
+	RUN(value_count_bounded_by_size);
 	RUN(finish_enforces_limit);
 	UNIT_EXIT();
 }
