@@ -7,6 +7,7 @@ build=${1:-build}
 dir=$(mktemp -d /tmp/berth-run.XXXXXX)
 pid=
 cleanup() {
+	set +x
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	rm -rf "$dir"
 }
