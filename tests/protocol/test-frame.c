@@ -45,8 +45,9 @@ add_raw(struct evbuffer *b, const void *payload, uint32_t len)
  * under ASan, which owns malloc.)
  */
 #if defined(__SANITIZE_ADDRESS__)
+static size_t largest_seen;
 #define largest_malloc_reset()	((void)0)
-#define largest_malloc()	((size_t)0)
+#define largest_malloc()	(largest_seen)
 #else
 extern void *__libc_malloc(size_t);
 static size_t largest_seen;
