@@ -25,12 +25,13 @@ FUZZ_TIME	?= 20
 PYTHON		?= /usr/bin/python3
 BERTH_URL	?=
 
-PKGS		:= libevent msgpack jansson
+PKGS		:= libevent msgpack jansson libseccomp libcap
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS		+= $(OPT) -std=gnu11 -Wall -Wextra $(WERROR) $(SANITIZE) \
-		   -fPIC -D_GNU_SOURCE -Iprotocol -Iclient -I$(BUILD)/gen \
+		   -fPIC -D_GNU_SOURCE -iquote protocol -iquote client -iquote runtime \
+		   -iquote $(BUILD)/gen \
 		   -DBERTH_VERSION='"$(VERSION)"' -DBERTH_URL='"$(BERTH_URL)"' \
 		   $(PKG_CFLAGS)
 LDFLAGS		+= $(SANITIZE)
@@ -46,6 +47,11 @@ LIBBERTH_SRC	:= $(wildcard client/lib*.c)
 LIBBERTH_OBJ	:= $(LIBBERTH_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC		:= $(filter-out $(LIBBERTH_SRC),$(wildcard client/*.c))
 CLI_OBJ		:= $(CLI_SRC:%.c=$(BUILD)/%.o)
+# The spawner library, and berth-runtime (the OCI runtime command) on it.
+RUNTIME_SRC	:= $(wildcard runtime/*.c)
+RUNTIME_OBJ	:= $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
+OCI_SRC		:= $(wildcard runtime/oci/*.c)
+OCI_OBJ		:= $(OCI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC	:= $(wildcard tests/*/test-*.c)
 UNIT_BIN	:= $(UNIT_SRC:%.c=$(BUILD)/%)
 BENCH_SRC	:= $(wildcard bench/*.c)
@@ -57,10 +63,13 @@ CLI		:= $(BUILD)/berth
 LIBPROTO	:= $(BUILD)/libberth-protocol.a
 LIBBERTH_A	:= $(BUILD)/libberth.a
 LIBBERTH_SO	:= $(BUILD)/libberth.so.0
+LIBRUNTIME	:= $(BUILD)/libberth-runtime.a
+RUNTIME_CLI	:= $(BUILD)/berth-runtime
 
 .PHONY: all deps test check unit asan fuzz bench install uninstall clean run
 
-all: $(DAEMON) $(CLI) $(LIBBERTH_A) $(LIBBERTH_SO) $(BUILD)/berth.pc \
+all: $(DAEMON) $(CLI) $(RUNTIME_CLI) $(LIBBERTH_A) $(LIBBERTH_SO) \
+	$(BUILD)/berth.pc \
 	$(UNIT_BIN) $(BENCH_BIN)
 
 deps:
@@ -79,6 +88,12 @@ $(BUILD)/gen/interfaces.o: $(BUILD)/gen/interfaces.c
 
 $(LIBPROTO): $(PROTOCOL_OBJ)
 	rm -f $@ && ar rcs $@ $^
+
+$(LIBRUNTIME): $(RUNTIME_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(RUNTIME_CLI): $(OCI_OBJ) $(LIBRUNTIME) $(LIBPROTO)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(LIBBERTH_A): $(LIBBERTH_OBJ) $(PROTOCOL_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -105,13 +120,19 @@ $(CLI): $(CLI_OBJ) $(LIBBERTH_A)
 # client library too.
 $(BUILD)/tests/%: tests/%.c $(LIBBERTH_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(LIBBERTH_A) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) -iquote tests -o $@ $< $(LIBBERTH_A) $(LDFLAGS) $(LDLIBS)
 
 # The CLI's unit tests also link the CLI's objects, all but main().
 CLI_TEST_OBJ	:= $(filter-out $(BUILD)/client/main.o,$(CLI_OBJ))
 $(BUILD)/tests/client/%: tests/client/%.c $(CLI_TEST_OBJ) $(LIBBERTH_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(CLI_TEST_OBJ) $(LIBBERTH_A) \
+	$(CC) $(CFLAGS) -iquote tests -o $@ $< $(CLI_TEST_OBJ) $(LIBBERTH_A) \
+	    $(LDFLAGS) $(LDLIBS)
+
+# The runtime's unit tests link the spawner library.
+$(BUILD)/tests/runtime/%: tests/runtime/%.c $(LIBRUNTIME) $(LIBPROTO)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -iquote tests -o $@ $< $(LIBRUNTIME) $(LIBPROTO) \
 	    $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(LIBBERTH_A)
@@ -145,7 +166,7 @@ run: deps all
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
 	    $(DESTDIR)$(INCLUDEDIR)/berth $(DESTDIR)$(UNITDIR)
-	install -m 0755 $(DAEMON) $(CLI) $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(DAEMON) $(CLI) $(RUNTIME_CLI) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(LIBBERTH_A) $(DESTDIR)$(LIBDIR)/
 	install -m 0755 $(LIBBERTH_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf libberth.so.0 $(DESTDIR)$(LIBDIR)/libberth.so
@@ -158,6 +179,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/berthd $(DESTDIR)$(BINDIR)/berth \
+	    $(DESTDIR)$(BINDIR)/berth-runtime \
 	    $(DESTDIR)$(LIBDIR)/libberth.a $(DESTDIR)$(LIBDIR)/libberth.so* \
 	    $(DESTDIR)$(LIBDIR)/pkgconfig/berth.pc \
 	    $(DESTDIR)$(UNITDIR)/berthd.service \

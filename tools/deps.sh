@@ -5,9 +5,12 @@ set -eu
 
 # build
 PKGS="gcc make pkg-config libc6-dev libevent-dev libmsgpack-dev libjansson-dev"
+PKGS="$PKGS libseccomp-dev libcap-dev"
 # tests: the test runner and Python client, setpriv (util-linux),
 # systemd-socket-activate (systemd), groupadd (passwd), ps (procps)
 PKGS="$PKGS python3 python3-msgpack util-linux systemd passwd procps"
+# runtime tests: a rootfs from Debian's static busybox; runc to compare with
+PKGS="$PKGS busybox-static runc"
 # fuzzing: clang with its libFuzzer runtime
 PKGS="$PKGS clang libclang-rt-14-dev"
 
