@@ -40,8 +40,10 @@ send_and_exit(struct child_ctx *c, struct child_error *ce)
 {
 	ce->type = SYNC_ERROR;
 	/* Nobody may be listening any more (a created container whose
-	 * creator exited): the exit code still tells. */
+	 * creator exited): the container's stderr and exit code tell. */
 	(void)send(c->sync_fd, ce, sizeof(*ce), MSG_NOSIGNAL);
+	if (c->started)
+		dprintf(STDERR_FILENO, "%s\n", ce->message);
 	_exit(ce->exit_code);
 }
 

@@ -49,6 +49,9 @@ struct child_ctx {
 	int				 container_pidfd; /* exec: -1 spawn */
 	scmp_filter_ctx			 seccomp;	/* NULL: none */
 	int				 console_slave;	/* -1: no terminal */
+	/* Past the exec fifo: the creator may be gone, so a failure is
+	 * also written to the process's own stderr, where a shell would. */
+	bool				 started;
 };
 
 /* Report a failure to the parent and exit; never returns. */

@@ -74,8 +74,8 @@ rt_exec(const struct rt_spec *spec, int container_pidfd, struct rt_cgroup *cg,
 	for (ns = 0; ns < RT_NS_COUNT; ns++)
 		c.ns_fds[ns] = -1;
 	if (spec->seccomp != NULL && !spec->privileged &&
-	    seccomp_build(spec->seccomp, process->caps.effective |
-	    process->caps.bounding, &c.seccomp, err) < 0)
+	    seccomp_build(spec->seccomp, process->caps.bounding, &c.seccomp,
+	    err) < 0)
 		return (berth_error_wrap(err, "seccomp profile"));
 	if ((own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0) {
 		berth_error_sys(err, "open /proc/self/ns/pid");

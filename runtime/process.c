@@ -325,6 +325,7 @@ wait_for_start(struct child_ctx *c)
 	close(fd);
 	close(c->exec_fifo_fd);
 	c->exec_fifo_fd = -1;
+	c->started = true;
 }
 
 static const char *

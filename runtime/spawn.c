@@ -369,8 +369,8 @@ prepare(const struct rt_spec *spec, const struct rt_spawn_opts *opts,
 			    spec->namespaces[ns].path));
 	}
 	if (spec->seccomp != NULL && !spec->privileged &&
-	    seccomp_build(spec->seccomp, spec->process.caps.effective |
-	    spec->process.caps.bounding, &p->c.seccomp, err) < 0)
+	    seccomp_build(spec->seccomp, spec->process.caps.bounding,
+	    &p->c.seccomp, err) < 0)
 		return (berth_error_wrap(err, "seccomp profile"));
 	if (opts->exec_fifo != NULL && (p->c.exec_fifo_fd =
 	    open(opts->exec_fifo, O_PATH | O_CLOEXEC)) < 0)
