@@ -2,7 +2,8 @@
 # Run the benchmarks against a berthd of BUILD started on temporary roots:
 # start it, let bench/ping wait (bounded) until its socket accepts, print
 # the table, stop the daemon by its pid.  Extra arguments go to ping
-# (-d SECONDS, -n CALLS, -c CONNS, -w WINDOW).
+# (-d SECONDS, -n CALLS, -c CONNS, -w WINDOW).  As root it then runs
+# bench/spawn.py BUILD: container spawn latency of `true`.
 #
 #	bench/run.sh BUILD [ping options]
 set -eu
@@ -48,4 +49,12 @@ else
 fi
 pid=
 [ ! -s "$tmp/berthd.log" ] || { echo "bench: berthd said:"; tail -n 10 "$tmp/berthd.log"; }
+
+# Container spawn latency (berth-runtime, runc, the kernel floor): root only.
+if [ "$(id -u)" -eq 0 ]; then
+	echo
+	bench/spawn.py "$BUILD" || rc=1
+else
+	echo "bench: spawn latency skipped (bench/spawn.py needs root)"
+fi
 exit $rc
