@@ -477,6 +477,16 @@ console_setup(struct child_ctx *c, bool bind_console)
 		    "the container");
 	if (unlockpt(master) < 0)
 		child_fail(c, RT_E_SETUP, errno, 1, "unlock the terminal");
+	if (c->opts->console_rows > 0 && c->opts->console_cols > 0) {
+		struct winsize ws = {
+			.ws_row = c->opts->console_rows,
+			.ws_col = c->opts->console_cols,
+		};
+
+		if (ioctl(master, TIOCSWINSZ, &ws) < 0)
+			child_fail(c, RT_E_SETUP, errno, 1, "size the "
+			    "terminal");
+	}
 	/* The slave through the master: no path lookup at all. */
 	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
@@ -610,6 +620,33 @@ mount_root(struct child_ctx *c)
 	free(data);
 }
 
+/* Write the spec's sysctls through the container's own /proc/sys. */
+static void
+set_sysctls(struct child_ctx *c)
+{
+	char path[PATH_MAX], *p;
+	const char *eq;
+	char **s;
+	size_t len;
+	int fd;
+
+	for (s = c->spec->sysctls; s != NULL && *s != NULL; s++) {
+		if ((eq = strchr(*s, '=')) == NULL)
+			continue;
+		snprintf(path, sizeof(path), "/proc/sys/%.*s", (int)(eq - *s),
+		    *s);
+		for (p = path + 10; *p != '\0'; p++)
+			if (*p == '.')
+				*p = '/';
+		len = strlen(eq + 1);
+		if ((fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+		    write(fd, eq + 1, len) != (ssize_t)len)
+			child_fail(c, RT_E_SETUP, errno, 1, "set sysctl %s",
+			    *s);
+		close(fd);
+	}
+}
+
 void
 rootfs_setup(struct child_ctx *c)
 {
@@ -630,6 +667,7 @@ rootfs_setup(struct child_ctx *c)
 		console_setup(c, true);
 	close(rootfd);
 	pivot(c);
+	set_sysctls(c);
 	if (!spec->privileged) {
 		mask_paths(c);
 		readonly_paths(c);

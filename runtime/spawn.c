@@ -118,8 +118,16 @@ spawn_clone3(uint64_t flags, int cgroup_fd, int *pidfd)
 void
 spawn_child_start(struct child_ctx *c, pid_t parent)
 {
-	int type = 0;
+	sigset_t none;
+	int type = 0, sig;
 
+	/* A caller's blocked or ignored signals (berthd ignores SIGPIPE)
+	 * would be inherited across exec: the process starts clean. */
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 ||
 	    getppid() != parent)
 		_exit(1);
@@ -298,9 +306,33 @@ spawn_abort_child(int pidfd)
 		;
 }
 
+/* Whether a sysctl belongs to a namespace the container owns. */
+static bool
+sysctl_namespaced(const struct rt_spec *spec, const char *s)
+{
+	static const char *const ipc[] = { "kernel.msgmax=", "kernel.msgmnb=",
+	    "kernel.msgmni=", "kernel.sem=", "kernel.shmall=", "kernel.shmmax=",
+	    "kernel.shmmni=", "kernel.shm_rmid_forced=", NULL };
+	size_t i;
+
+	if (strncmp(s, "net.", 4) == 0)
+		return (spec->namespaces[RT_NS_NET].enabled);
+	if (strncmp(s, "fs.mqueue.", 10) == 0)
+		return (spec->namespaces[RT_NS_IPC].enabled);
+	for (i = 0; ipc[i] != NULL; i++)
+		if (strncmp(s, ipc[i], strlen(ipc[i])) == 0)
+			return (spec->namespaces[RT_NS_IPC].enabled);
+	if (strncmp(s, "kernel.hostname=", 16) == 0 ||
+	    strncmp(s, "kernel.domainname=", 18) == 0)
+		return (spec->namespaces[RT_NS_UTS].enabled);
+	return (false);
+}
+
 static int
 check_spec(const struct rt_spec *spec, struct berth_error *err)
 {
+	char **s;
+
 	if (spec->root_path == NULL || spec->root_path[0] != '/')
 		return (berth_error_set(err, RT_E_SPEC, 0, "the root path "
 		    "must be absolute"));
@@ -312,6 +344,12 @@ check_spec(const struct rt_spec *spec, struct berth_error *err)
 	    spec->namespaces[RT_NS_MOUNT].path != NULL)
 		return (berth_error_set(err, RT_E_UNSUPPORTED, 0, "a container "
 		    "needs a mount namespace of its own"));
+	for (s = spec->sysctls; s != NULL && *s != NULL; s++)
+		if (strchr(*s, '=') == NULL || strcspn(*s, "/") <
+		    strcspn(*s, "=") || !sysctl_namespaced(spec, *s))
+			return (berth_error_set(err, RT_E_UNSUPPORTED, 0,
+			    "sysctl %s: not a sysctl of a namespace the "
+			    "container owns", *s));
 	if (spec->overlay_lower != NULL && spec->overlay_upper != NULL &&
 	    spec->overlay_work == NULL)
 		return (berth_error_set(err, RT_E_SPEC, 0, "an overlay upper "

@@ -27,6 +27,10 @@ struct rt_spawn_opts {
 	/* Extra fds passed to the process as 3, 4, ... (LISTEN_FDS). */
 	const int	*pass_fds;
 	int		 npass_fds;
+	/* The terminal's size (process.consoleSize), set before the master
+	 * goes to the caller or the console socket; 0 leaves it. */
+	unsigned short	 console_rows;
+	unsigned short	 console_cols;
 	/* The RLIMIT_NOFILE the process starts with when the spec has none
 	 * (berthd raised its own); 0 keeps the caller's. */
 	unsigned long	 nofile_soft;

@@ -257,6 +257,7 @@ spec_free(struct rt_spec *spec)
 	free(spec->overlay_upper);
 	free(spec->overlay_work);
 	free(spec->hostname);
+	strv_free(spec->sysctls);
 	process_free(&spec->process);
 	for (i = 0; i < spec->nmounts; i++) {
 		free(spec->mounts[i].destination);

@@ -148,6 +148,9 @@ struct rt_spec {
 	char		*overlay_work;
 
 	char		*hostname;
+	/* "net.ipv4.ip_unprivileged_port_start=0": namespaced sysctls only,
+	 * written before /proc/sys turns read-only.  NULL-terminated. */
+	char		**sysctls;
 	struct rt_process process;
 
 	struct rt_mount	*mounts;		/* in order */
