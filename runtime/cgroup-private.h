@@ -21,10 +21,11 @@
 #define CG_CPUSET	0x08u
 #define CG_PIDS		0x10u
 #define CG_FREEZER	0x20u
-#define CG_ALL		0x3fu
+#define CG_DEVICES	0x40u
+#define CG_ALL		0x7fu
 
 /* At most one hierarchy per controller. */
-#define CG_HIER_MAX	6
+#define CG_HIER_MAX	7
 
 /* How long freezing, emptying and removing may take. */
 #define CG_WAIT_MS	5000
@@ -71,6 +72,14 @@ struct cgroup_ops {
 
 extern const struct cgroup_ops cgroup_v1_ops;
 extern const struct cgroup_ops cgroup_v2_ops;
+
+/* cgroup-devices.c: which device nodes the container may use.  v1: the
+ * devices controller's deny and allow lists; v2: a BPF_CGROUP_DEVICE
+ * program attached to the cgroup. */
+int	cgroup_devices_v1(int dirfd, const char *dir,
+	    const struct rt_resources *r, struct berth_error *err);
+int	cgroup_devices_v2(int dirfd, const char *dir,
+	    const struct rt_resources *r, struct berth_error *err);
 
 /* cpu.weight from v1 cpu.shares (the runc/crun formula). */
 uint64_t cgroup_v2_weight(uint64_t shares);

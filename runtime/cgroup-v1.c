@@ -27,7 +27,7 @@ static unsigned
 v1_ctrls_of(const char *opts)
 {
 	static const unsigned bits[] = { CG_MEMORY, CG_CPU, CG_CPUACCT,
-	    CG_CPUSET, CG_PIDS, CG_FREEZER };
+	    CG_CPUSET, CG_PIDS, CG_FREEZER, CG_DEVICES };
 	unsigned ctrls = 0;
 	const char *p = opts, *name;
 	size_t n, i;
@@ -321,6 +321,12 @@ v1_apply(struct rt_cgroup *cg, const struct rt_resources *r,
 		return (-1);
 	if ((need & CG_PIDS) && v1_pids(cg, r, err) == -1)
 		return (-1);
+	if (need & CG_DEVICES) {
+		struct cg_hier *h = cgroup_hier_find(cg, CG_DEVICES);
+
+		if (cgroup_devices_v1(h->dirfd, h->dir, r, err) == -1)
+			return (-1);
+	}
 	return (0);
 }
 

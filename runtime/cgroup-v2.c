@@ -207,9 +207,13 @@ static int
 v2_apply(struct rt_cgroup *cg, const struct rt_resources *r,
     struct berth_error *err)
 {
-	if (v2_enable(cg, r, err) == -1)
+	if (v2_enable(cg, r, err) == -1 ||
+	    v2_limits(&cg->hier[0], r, err) == -1)
 		return (-1);
-	return (v2_limits(&cg->hier[0], r, err));
+	if (r->devices_unrestricted)
+		return (0);
+	return (cgroup_devices_v2(cg->hier[0].dirfd, cg->hier[0].dir, r,
+	    err));
 }
 
 /* Read cgroup.events from fd again; the value of key. */

@@ -151,6 +151,7 @@ static const struct {
 	{ CG_CPUSET, "cpuset" },
 	{ CG_PIDS, "pids" },
 	{ CG_FREEZER, "freezer" },
+	{ CG_DEVICES, "devices" },
 };
 
 const char *
@@ -178,6 +179,8 @@ cgroup_needs(const struct rt_resources *r)
 		need |= CG_CPUSET;
 	if (r->pids_limit > 0)
 		need |= CG_PIDS;
+	if (!r->devices_unrestricted)
+		need |= CG_DEVICES;
 	return (need);
 }
 
@@ -196,6 +199,8 @@ cgroup_limit_name(const struct rt_resources *r, unsigned ctrl)
 		    "cpuset mems");
 	case CG_PIDS:
 		return ("pids limit");
+	case CG_DEVICES:
+		return ("device rules");
 	}
 	return ("limit");
 }

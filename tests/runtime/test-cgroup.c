@@ -1053,6 +1053,87 @@ leftovers_everywhere(enum sweep how)
 	return (found + leftovers(ROOT, parent, how));
 }
 
+/* In the child: which opens the device rules let through, as exit bits:
+ * 1 /dev/null read, 2 /dev/null write, 4 /dev/zero read. */
+static void
+try_devices(void *arg)
+{
+	int code = 0, fd;
+
+	(void)arg;
+	if ((fd = open("/dev/null", O_RDONLY)) >= 0 && close(fd) == 0)
+		code |= 1;
+	if ((fd = open("/dev/null", O_WRONLY)) >= 0 && close(fd) == 0)
+		code |= 2;
+	if ((fd = open("/dev/zero", O_RDONLY)) >= 0 && close(fd) == 0)
+		code |= 4;
+	_exit(code);
+}
+
+/* The device opens allowed by rules (NULL: the defaults) in a cgroup. */
+static int
+devices_allowed(const char *name, const struct rt_device_rule *rules,
+    size_t n)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct rt_resources r;
+	struct rt_cgroup *cg;
+	int go[2], status;
+	pid_t pid;
+
+	res_none(&r);
+	r.device_rules = (struct rt_device_rule *)rules;
+	r.ndevice_rules = n;
+	if ((cg = make(name, &r)) == NULL)
+		return (-1);
+	pid = spawn_after_go(go, try_devices, NULL);
+	CHECK(cgroup_attach(cg, pid, &err) == 0);
+	CHECK(write(go[1], "g", 1) == 1);
+	close(go[1]);
+	status = wait_status(pid);
+	CHECK(cgroup_destroy(cg, &err) == 0);
+	cgroup_free(cg);
+	berth_error_clear(&err);
+	return (WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+/* Device rules: the defaults allow the usual nodes; an explicit list
+ * allows only what it names; a later deny overrides an earlier allow. */
+static void
+check_device_rules(const char *prefix)
+{
+	static const struct rt_device_rule only_null[] = {
+		{ true, 'c', 1, 3, "rw" },
+	};
+	/* (v1 trims only an exception that matches a deny exactly, so the
+	 * deny names the same device as the allow.) */
+	static const struct rt_device_rule null_read_only[] = {
+		{ true, 'c', 1, 3, "rwm" },
+		{ false, 'c', 1, 3, "w" },
+	};
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s-default", prefix);
+	CHECK(devices_allowed(name, NULL, 0) == 7);
+	snprintf(name, sizeof(name), "%s-null", prefix);
+	CHECK(devices_allowed(name, only_null, 1) == 3);
+	snprintf(name, sizeof(name), "%s-ro", prefix);
+	CHECK(devices_allowed(name, null_read_only, 2) == 1);
+}
+
+static void
+test_device_rules(void)
+{
+	check_device_rules("dev-v1");
+	/* v2: the BPF device program, on the unified hierarchy. */
+	if (hybrid || native == CGROUP_V2) {
+		if (hybrid)
+			use_v2_unified();
+		check_device_rules("dev-v2");
+		use_native();
+	}
+}
+
 static void
 test_nothing_left_behind(void)
 {
@@ -1123,6 +1204,7 @@ main(void)
 	RUN(test_v2_without_controllers);
 	RUN(test_v2_clone_into_cgroup);
 	RUN(test_shares_to_weight);
+	RUN(test_device_rules);
 	RUN(test_nothing_left_behind);
 	cleanup();
 	UNIT_EXIT();
