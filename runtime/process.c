@@ -311,8 +311,12 @@ wait_for_start(struct child_ctx *c)
 	char path[32];
 	int fd;
 
-	if (c->exec_fifo_fd < 0)
+	/* Set up: from here the process outlives its creator (an OCI exec
+	 * --detach exits as soon as the process runs). */
+	if (c->exec_fifo_fd < 0) {
+		(void)prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 		return;
+	}
 	if (sync_send(c->sync_fd, SYNC_READY, -1) < 0)
 		child_fail(c, RT_E_SETUP, errno, 1, "report ready");
 	/* The creator may exit now; the container must not die with it. */

@@ -340,6 +340,11 @@ check_spec(const struct rt_spec *spec, struct berth_error *err)
 	    spec->process.args[0][0] == '\0')
 		return (berth_error_set(err, RT_E_SPEC, 0, "no command given "
 		    "(process.args is empty)"));
+	/* Device rules live in the cgroup: without one, CAP_MKNOD would
+	 * reach every device of the host. */
+	if (spec->cgroup_path == NULL && !spec->resources.devices_unrestricted)
+		return (berth_error_set(err, RT_E_SPEC, 0, "a container needs "
+		    "a cgroup (its device rules live there)"));
 	if (!spec->namespaces[RT_NS_MOUNT].enabled ||
 	    spec->namespaces[RT_NS_MOUNT].path != NULL)
 		return (berth_error_set(err, RT_E_UNSUPPORTED, 0, "a container "
