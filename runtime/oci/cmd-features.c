@@ -59,6 +59,20 @@ strings(const char *const *v)
 	return (a);
 }
 
+/* The hook kinds hooks.c runs. */
+static json_t *
+hook_kinds(void)
+{
+	json_t *a = json_array();
+	int k;
+
+	for (k = 0; a != NULL && k < OCI_HOOK_KINDS; k++)
+		if (oci_hook_kind_supported(k))
+			json_array_append_new(a,
+			    json_string(oci_hook_kind_name(k)));
+	return (a);
+}
+
 static json_t *
 capabilities(void)
 {
@@ -78,12 +92,12 @@ cmd_features_exec(struct oci_ctx *ctx, const struct oci_args *args)
 	cleanup_json json_t *j = NULL;
 
 	(void)args;
-	j = json_pack("{s:s, s:s, s:[], s:o, s:{s:o, s:o, "
+	j = json_pack("{s:s, s:s, s:o, s:o, s:{s:o, s:o, "
 	    "s:{s:b, s:b, s:b, s:b}, s:{s:b, s:o, s:o, s:o}, s:{s:b}, "
 	    "s:{s:b}}, s:{s:s}}",
 	    "ociVersionMin", "1.0.0",
 	    "ociVersionMax", OCI_VERSION,
-	    "hooks",
+	    "hooks", hook_kinds(),
 	    "mountOptions", strings(mount_options),
 	    "linux",
 	    "namespaces", strings(namespaces),

@@ -27,9 +27,14 @@ cfg_path(char buf[CFG_PATH_MAX], const char *fmt, ...)
 	va_end(ap);
 }
 
+/* An object is empty when each of its values is: Docker sends fields it
+ * does not use with zero values ("blockIO": {"weight": 0}). */
 bool
 cfg_is_empty(json_t *v)
 {
+	const char *key;
+	json_t *e;
+
 	switch (json_typeof(v)) {
 	case JSON_NULL:
 	case JSON_FALSE:
@@ -39,7 +44,10 @@ cfg_is_empty(json_t *v)
 	case JSON_ARRAY:
 		return (json_array_size(v) == 0);
 	case JSON_OBJECT:
-		return (json_object_size(v) == 0);
+		json_object_foreach(v, key, e)
+			if (!cfg_is_empty(e))
+				return (false);
+		return (true);
 	case JSON_INTEGER:
 		return (json_integer_value(v) == 0);
 	case JSON_REAL:
@@ -416,21 +424,11 @@ cfg_annotations(struct cfg *c, json_t *v, const char *path,
 	return (0);
 }
 
-static const struct cfg_field hooks_fields[] = {
-	{ "prestart", NULL, NULL },
-	{ "createRuntime", NULL, NULL },
-	{ "createContainer", NULL, NULL },
-	{ "startContainer", NULL, NULL },
-	{ "poststart", NULL, NULL },
-	{ "poststop", NULL, NULL },
-	{ NULL, NULL, NULL }
-};
-
 static int
 cfg_hooks(struct cfg *c, json_t *v, const char *path,
     struct berth_error *err)
 {
-	return (cfg_walk(c, v, path, hooks_fields, err));
+	return (oci_hooks_parse(v, path, &c->out->hooks, err));
 }
 
 static const struct cfg_field top_fields[] = {
@@ -524,10 +522,19 @@ int
 oci_config_parse(const char *text, size_t len, const char *bundle,
     const char *id, struct oci_config *out, struct berth_error *err)
 {
+	struct rt_caps *caps;
+
 	if (config_parse(text, len, bundle, id, out, err) < 0) {
 		oci_config_free(out);
 		return (-1);
 	}
+	/* runc's own default config asks ambient capabilities without the
+	 * inheritable ones the kernel needs to raise them, and runc only
+	 * warns: do the same, rather than refuse the bundles it runs. */
+	caps = &out->spec.process.caps;
+	out->ambient_dropped = caps->ambient & ~(caps->permitted &
+	    caps->inheritable);
+	caps->ambient &= ~out->ambient_dropped;
 	return (0);
 }
 
@@ -555,5 +562,6 @@ oci_config_free(struct oci_config *c)
 	free(c->bundle);
 	if (c->annotations != NULL)
 		json_decref(c->annotations);
+	oci_hooks_free(&c->hooks);
 	memset(c, 0, sizeof(*c));
 }

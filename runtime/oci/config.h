@@ -4,8 +4,8 @@
  * OCI configs are explicit: parsing starts from an empty spec and fills
  * exactly what the config says.  A field the spawner cannot honour is
  * refused with an error naming it ("linux.intelRdt is not supported"),
- * never ignored; an empty value ([] {} "" false 0 null) asks for nothing
- * and is accepted.
+ * never ignored; an empty value ([] {} "" false 0 null, or an object of
+ * only empty values) asks for nothing and is accepted.
  *
  * The second half of this header is shared by the config*.c files only.
  */
@@ -18,15 +18,20 @@
 #include <jansson.h>
 
 #include "error.h"
+#include "hooks.h"
 #include "spec.h"
 
 struct oci_config {
 	struct rt_spec	 spec;
 	char		*bundle;	/* absolute */
 	json_t		*annotations;	/* an object, never NULL once parsed */
+	struct oci_hooks hooks;
 	/* process.consoleSize, 0 when absent. */
 	unsigned short	 console_height;
 	unsigned short	 console_width;
+	/* Ambient capabilities dropped because the kernel could not raise
+	 * them (not both permitted and inheritable), to warn about. */
+	uint64_t	 ambient_dropped;
 };
 
 /* Read BUNDLE/config.json for container id.  bundle may be relative. */

@@ -1,8 +1,9 @@
 /*
  * The lifecycle steps create, run, start, delete and exec share: making a
  * container from a bundle (config, state directory, exec fifo, spawn,
- * state.json, pid file), starting it through its fifo, destroying it,
- * and the spawner options taken from the command line.
+ * state.json, hooks, pid file), starting it through its fifo, destroying
+ * it, each with the OCI hooks of that point (hooks.c), and the spawner
+ * options taken from the command line.
  */
 #include <sys/pidfd.h>
 #include <sys/socket.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "cgroup.h"
 #include "cleanup.h"
 #include "container.h"
@@ -138,6 +140,85 @@ spawned_undo(struct rt_container *rc)
 	rt_container_release(rc);
 }
 
+/* Run one kind of hooks with the container's state (status st). */
+static int
+hooks_run(const struct oci_hooks *hooks, const struct oci_container *c,
+    enum oci_hook_kind kind, enum oci_status st, struct berth_error *err)
+{
+	cleanup_json json_t *state = NULL;
+
+	if (hooks->n[kind] == 0)
+		return (0);
+	if ((state = state_to_json(c, st)) == NULL)
+		return (berth_error_set(err, BERTH_E_INTERNAL, 0,
+		    "state of %s", c->st.id));
+	return (oci_hooks_run(hooks, kind, state, err));
+}
+
+/* The hooks of the config the container was created with. */
+static int
+hooks_saved(const struct oci_container *c, struct oci_hooks *hooks,
+    struct berth_error *err)
+{
+	cleanup_free char *path = NULL, *text = NULL;
+	size_t len;
+
+	memset(hooks, 0, sizeof(*hooks));
+	if (asprintf(&path, "%s/%s", c->dir, STATE_CONFIG) < 0) {
+		path = NULL;
+		return (berth_error_sys(err, "config"));
+	}
+	if (oci_read_file(path, CFG_FILE_MAX, &text, &len, err) < 0)
+		return (-1);
+	if (oci_hooks_from_config(text, len, hooks, err) < 0)
+		return (berth_error_wrap(err, "%s", path));
+	return (0);
+}
+
+/* Hooks whose failure the spec makes a warning (poststart, poststop). */
+static void
+hooks_run_warn(struct oci_ctx *ctx, const struct oci_hooks *hooks,
+    const struct oci_container *c, enum oci_hook_kind kind,
+    enum oci_status st)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+
+	if (hooks_run(hooks, c, kind, st, &err) < 0)
+		oci_warn(ctx, "container %s: %s", c->st.id,
+		    berth_error_message(&err));
+	berth_error_clear(&err);
+}
+
+/* prestart then createRuntime (runc's order), in our namespaces, once
+ * the container exists: a failure stops it, runs poststop (the spec's
+ * lifecycle goes on with delete) and fails the create. */
+static int
+create_hooks(struct oci_ctx *ctx, struct oci_container *c,
+    struct oci_config *cfg, struct rt_container *out,
+    struct berth_error *err)
+{
+	if (hooks_run(&cfg->hooks, c, OCI_HOOK_PRESTART, OCI_STATUS_CREATED,
+	    err) == 0 && hooks_run(&cfg->hooks, c, OCI_HOOK_CREATE_RUNTIME,
+	    OCI_STATUS_CREATED, err) == 0)
+		return (0);
+	spawned_undo(out);
+	hooks_run_warn(ctx, &cfg->hooks, c, OCI_HOOK_POSTSTOP,
+	    OCI_STATUS_STOPPED);
+	return (berth_error_wrap(err, "create container %s", c->st.id));
+}
+
+/* Say which ambient capabilities the config asked but cannot have. */
+static void
+warn_ambient(struct oci_ctx *ctx, uint64_t dropped)
+{
+	int cap;
+
+	for (cap = 0; cap < 64; cap++)
+		if (dropped & (1ULL << cap))
+			oci_warn(ctx, "ambient %s ignored: not in both the "
+			    "permitted and inheritable sets", caps_name(cap));
+}
+
 static int
 create_steps(struct oci_ctx *ctx, const struct create_opts *o,
     struct oci_container *c, struct oci_config *cfg,
@@ -158,6 +239,7 @@ create_steps(struct oci_ctx *ctx, const struct create_opts *o,
 		return (-1);
 	if (oci_config_parse(text, len, o->bundle, o->id, cfg, err) < 0)
 		return (berth_error_wrap(err, "%s", path));
+	warn_ambient(ctx, cfg->ambient_dropped);
 	if (create_check(o, cfg, err) < 0)
 		return (-1);
 	if (state_write_file(c, STATE_CONFIG, text, len, err) < 0)
@@ -166,8 +248,12 @@ create_steps(struct oci_ctx *ctx, const struct create_opts *o,
 		fifo = NULL;
 		return (berth_error_sys(err, "exec fifo"));
 	}
+	/* 0622 whatever our umask: the init opens it for writing after it
+	 * became the container's user (runc does the same). */
 	if (mkfifo(fifo, 0622) < 0)
 		return (berth_error_sys(err, "make %s", fifo));
+	if (chmod(fifo, 0622) < 0)
+		return (berth_error_sys(err, "chmod %s", fifo));
 	if (spawn_opts_fill(&opts, o->console_socket, o->preserve_fds, fds,
 	    err) < 0)
 		return (-1);
@@ -196,8 +282,16 @@ create_steps(struct oci_ctx *ctx, const struct create_opts *o,
 		return (-1);
 	}
 	c->st.annotations = json_incref(cfg->annotations);
-	if (state_save(c, err) < 0 || (o->pid_file != NULL &&
-	    oci_write_pid_file(o->pid_file, out->pid, err) < 0)) {
+	if (state_save(c, err) < 0) {
+		spawned_undo(out);
+		return (-1);
+	}
+	if (create_hooks(ctx, c, cfg, out, err) < 0)
+		return (-1);
+	/* Last: a caller that sees the pid file may act on the container
+	 * (runc writes it after the hooks too). */
+	if (o->pid_file != NULL && oci_write_pid_file(o->pid_file, out->pid,
+	    err) < 0) {
 		spawned_undo(out);
 		return (-1);
 	}
@@ -231,6 +325,7 @@ container_start(struct oci_ctx *ctx, struct oci_container *c,
     struct berth_error *err)
 {
 	cleanup_free char *fifo = NULL;
+	struct oci_hooks hooks;
 	enum oci_status st;
 
 	if (state_status(c, &st, err) < 0)
@@ -251,7 +346,14 @@ container_start(struct oci_ctx *ctx, struct oci_container *c,
 		return (berth_error_sys(err, "remove %s", fifo));
 	c->st.started = true;
 	oci_debug(ctx, "started %s", c->st.id);
-	return (state_save(c, err));
+	if (state_save(c, err) < 0)
+		return (-1);
+	if (hooks_saved(c, &hooks, err) < 0)
+		return (-1);
+	hooks_run_warn(ctx, &hooks, c, OCI_HOOK_POSTSTART,
+	    OCI_STATUS_RUNNING);
+	oci_hooks_free(&hooks);
+	return (0);
 }
 
 int
@@ -260,6 +362,7 @@ container_destroy(struct oci_ctx *ctx, struct oci_container *c,
 {
 	struct rt_cgroup *cg = NULL;
 	struct berth_error derr = BERTH_ERROR_INIT;
+	struct oci_hooks hooks;
 	int pidfd = -1, rc;
 
 	if (state_pidfd(c, &pidfd, &derr) == 0) {
@@ -283,6 +386,15 @@ container_destroy(struct oci_ctx *ctx, struct oci_container *c,
 	}
 	berth_error_clear(&derr);
 	oci_debug(ctx, "destroyed %s", c->st.id);
+	/* poststop: after the container is gone, before delete returns. */
+	if (hooks_saved(c, &hooks, &derr) == 0)
+		hooks_run_warn(ctx, &hooks, c, OCI_HOOK_POSTSTOP,
+		    OCI_STATUS_STOPPED);
+	else
+		oci_warn(ctx, "container %s: poststop hooks: %s", c->st.id,
+		    berth_error_message(&derr));
+	berth_error_clear(&derr);
+	oci_hooks_free(&hooks);
 	return (state_remove(c, err));
 }
 

@@ -1,8 +1,9 @@
 /*
  * The container lifecycle steps the commands share: create (config,
- * state, fifo, spawn), start (open the fifo), destroy (kill, cgroup,
- * state), waiting for a foreground process, and the options that feed
- * the spawner (console socket, preserved fds).
+ * state, fifo, spawn, prestart and createRuntime hooks), start (open the
+ * fifo, poststart hooks), destroy (kill, cgroup, poststop hooks, state),
+ * waiting for a foreground process, and the options that feed the
+ * spawner (console socket, preserved fds).
  */
 #ifndef BERTH_OCI_CONTAINER_H
 #define BERTH_OCI_CONTAINER_H

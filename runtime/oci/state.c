@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,10 +114,28 @@ container_lock(struct oci_container *c, bool shared, struct berth_error *err)
 	return (0);
 }
 
+/* The root and its missing parents, as runc's MkdirAll: containerd's
+ * shim passes ROOT/NAMESPACE below a directory it has not made. */
 static int
 root_make(const char *root, struct berth_error *err)
 {
-	if (mkdir(root, 0711) < 0 && errno != EEXIST)
+	char path[PATH_MAX], *p;
+
+	if (mkdir(root, 0711) == 0 || errno == EEXIST)
+		return (0);
+	if (errno != ENOENT || strlen(root) >= sizeof(path))
+		return (berth_error_sys(err, "make state root %s", root));
+	strcpy(path, root);
+	for (p = path + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0711) < 0 && errno != EEXIST)
+			return (berth_error_sys(err, "make state root %s",
+			    path));
+		*p = '/';
+	}
+	if (mkdir(path, 0711) < 0 && errno != EEXIST)
 		return (berth_error_sys(err, "make state root %s", root));
 	return (0);
 }

@@ -9,6 +9,7 @@
 #include "../../runtime/oci/config-process.c"
 #include "../../runtime/oci/config-resources.c"
 #include "../../runtime/oci/config-seccomp.c"
+#include "../../runtime/oci/hooks.c"
 
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -188,7 +189,10 @@ test_runc_default_spec_lands_in_rt_spec(void)
 	three = (UINT64_C(1) << 29) | (UINT64_C(1) << 5) |
 	    (UINT64_C(1) << 10);	/* AUDIT_WRITE, KILL, NET_BIND_SERVICE */
 	CHECK(s->process.caps.bounding == three);
-	CHECK(s->process.caps.ambient == three);
+	/* Ambient without inheritable cannot be raised: dropped, to be
+	 * warned about, as runc does. */
+	CHECK(s->process.caps.ambient == 0);
+	CHECK(cfg.ambient_dropped == three);
 	CHECK(s->process.caps.inheritable == 0);
 	CHECK(s->process.nrlimits == 1);
 	CHECK(s->process.rlimits[0].resource == RLIMIT_NOFILE);
@@ -359,8 +363,24 @@ test_unsupported_fields_are_refused_by_name(void)
 {
 	check_refused(MINIMAL(",\"linux\":{\"intelRdt\":{\"closID\":\"x\"}}"),
 	    "linux.intelRdt is not supported");
+	check_refused(MINIMAL(",\"hooks\":{\"createContainer\":[{\"path\":"
+	    "\"/bin/true\"}]}"), "hooks.createContainer is not supported "
+	    "(hooks run in the container's namespaces");
+	check_refused(MINIMAL(",\"hooks\":{\"startContainer\":[{\"path\":"
+	    "\"/bin/true\"}]}"), "hooks.startContainer is not supported");
 	check_refused(MINIMAL(",\"hooks\":{\"prestart\":[{\"path\":"
-	    "\"/bin/true\"}]}"), "hooks.prestart is not supported");
+	    "\"true\"}]}"), "hooks.prestart[0].path: \"true\" is not an "
+	    "absolute path");
+	check_refused(MINIMAL(",\"hooks\":{\"poststop\":[{\"args\":[]}]}"),
+	    "hooks.poststop[0].path is required");
+	check_refused(MINIMAL(",\"hooks\":{\"poststart\":[{\"path\":"
+	    "\"/x\",\"timeout\":0}]}"), "hooks.poststart[0].timeout: 0 is "
+	    "not a number of seconds");
+	check_refused(MINIMAL(",\"hooks\":{\"prestart\":[{\"path\":"
+	    "\"/x\",\"when\":1}]}"), "hooks.prestart[0].when is not "
+	    "supported (unknown field)");
+	check_refused(MINIMAL(",\"hooks\":{\"later\":[]}"),
+	    "hooks.later is not supported (unknown field)");
 	check_refused("{\"ociVersion\":\"1.1.0\",\"root\":{\"path\":"
 	    "\"rootfs\"},\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\","
 	    "\"apparmorProfile\":\"docker-default\"}}",
@@ -369,8 +389,7 @@ test_unsupported_fields_are_refused_by_name(void)
 	    "\"rootfs\"},\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\","
 	    "\"selinuxLabel\":\"x\"}}", "process.selinuxLabel is not "
 	    "supported (SELinux)");
-	check_refused(MINIMAL(",\"linux\":{\"sysctl\":{\"net.ipv4.ip_forward\":"
-	    "\"1\"}}"), "linux.sysctl is not supported");
+	/* linux.sysctl is taken (the spawner checks each is namespaced). */
 	check_refused(MINIMAL(",\"linux\":{\"resources\":{\"blockIO\":{"
 	    "\"weight\":10}}}"), "linux.resources.blockIO is not supported");
 	check_refused(MINIMAL(",\"linux\":{\"resources\":{\"memory\":{"
@@ -475,6 +494,40 @@ test_exec_process_file(void)
 	berth_error_clear(&err);
 }
 
+/* Docker's config.json: a prestart hook (libnetwork-setkey) and fields
+ * it sends with zero values, which ask for nothing. */
+static void
+test_hooks_and_docker_zero_values(void)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct oci_config cfg;
+	const struct oci_hook *h;
+
+	CHECK(parse(MINIMAL(",\"hooks\":{\"prestart\":[{\"path\":"
+	    "\"/proc/1/exe\",\"args\":[\"libnetwork-setkey\",\"-exec-root="
+	    "/run/docker\",\"abc\",\"def\"]}],\"poststop\":[{\"path\":"
+	    "\"/bin/true\",\"env\":[\"A=1\"],\"timeout\":5}],"
+	    "\"createContainer\":[]},\"linux\":{\"resources\":{\"memory\":{"
+	    "\"disableOOMKiller\":false},\"cpu\":{\"shares\":0},"
+	    "\"blockIO\":{\"weight\":0}}}"), &cfg, &err) == 0);
+	if (berth_error_isset(&err)) {
+		fprintf(stderr, "# %s\n", berth_error_message(&err));
+		berth_error_clear(&err);
+		return;
+	}
+	CHECK(cfg.hooks.n[OCI_HOOK_PRESTART] == 1);
+	CHECK(cfg.hooks.n[OCI_HOOK_POSTSTOP] == 1);
+	CHECK(cfg.hooks.n[OCI_HOOK_CREATE_CONTAINER] == 0);
+	h = &cfg.hooks.list[OCI_HOOK_PRESTART][0];
+	CHECK(strcmp(h->path, "/proc/1/exe") == 0);
+	CHECK(strv_len(h->args) == 4 && strcmp(h->args[0],
+	    "libnetwork-setkey") == 0);
+	CHECK(h->env == NULL && h->timeout == 0);
+	h = &cfg.hooks.list[OCI_HOOK_POSTSTOP][0];
+	CHECK(h->args == NULL && strv_len(h->env) == 1 && h->timeout == 5);
+	oci_config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -484,6 +537,7 @@ main(void)
 	RUN(test_namespaces_mappings_devices_annotations);
 	RUN(test_seccomp_is_converted);
 	RUN(test_unsupported_fields_are_refused_by_name);
+	RUN(test_hooks_and_docker_zero_values);
 	RUN(test_invalid_configs_say_what_is_wrong);
 	RUN(test_exec_process_file);
 	teardown_bundle();
