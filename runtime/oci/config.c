@@ -88,6 +88,16 @@ cfg_walk(struct cfg *c, json_t *obj, const char *path,
 		for (i = 0; fields[i].key != NULL; i++)
 			if (strcmp(fields[i].key, key) == 0)
 				break;
+		if (fields[i].key == NULL && c->out != NULL) {
+			/* Not an OCI property: the spec says to ignore it;
+			 * the caller warns so it is not ignored silently. */
+			size_t used = strlen(c->out->ignored);
+
+			snprintf(c->out->ignored + used,
+			    sizeof(c->out->ignored) - used, "%s%s",
+			    used > 0 ? ", " : "", sub);
+			continue;
+		}
 		if (fields[i].key == NULL)
 			return (berth_error_set(err, RT_E_UNSUPPORTED, 0,
 			    "%s is not supported (unknown field)", sub));

@@ -32,6 +32,9 @@ struct oci_config {
 	/* Ambient capabilities dropped because the kernel could not raise
 	 * them (not both permitted and inheritable), to warn about. */
 	uint64_t	 ambient_dropped;
+	/* Properties outside the OCI spec, which runtimes must ignore (the
+	 * spec's extensibility rule): named here to be warned about. */
+	char		 ignored[512];
 };
 
 /* Read BUNDLE/config.json for container id.  bundle may be relative. */

@@ -240,6 +240,9 @@ create_steps(struct oci_ctx *ctx, const struct create_opts *o,
 	if (oci_config_parse(text, len, o->bundle, o->id, cfg, err) < 0)
 		return (berth_error_wrap(err, "%s", path));
 	warn_ambient(ctx, cfg->ambient_dropped);
+	if (cfg->ignored[0] != '\0')
+		oci_warn(ctx, "ignoring properties the OCI spec does not "
+		    "define: %s", cfg->ignored);
 	if (create_check(o, cfg, err) < 0)
 		return (-1);
 	if (state_write_file(c, STATE_CONFIG, text, len, err) < 0)

@@ -16,6 +16,12 @@ The rootfs (tools/mkrootfs.sh plus tests/integration/probe.c compiled
 static as /bin/probe) is built once per test run into BUILD/test-rootfs and
 copied into each bundle, so a container may write to it.
 
+A container that outlives the runtime's command (`create`, `run -d`,
+`exec -d`) holds the stdio it was given, so those go through
+Bundle.runtime_detached, which gives them files in the bundle instead of
+pipes.  Bundle.runtime_cmd(..., runtime=PATH) runs another runtime (runc)
+on the same bundle with a state root of its own, cleaned up the same way.
+
 Leaving the with block always: `delete --force`, SIGKILL by pid of every
 process still in the container's cgroup, removal of the state directory and
 the bundle.  Then it checks, and fails the test if any was found: a process
@@ -304,6 +310,8 @@ class Bundle:
         self.rootfs = os.path.join(self.dir, "rootfs")
         self.pid = None
         self.detached = []
+        self.other_states = {}          # runtime path: its state root
+        self._outputs = itertools.count(1)
         try:
             cache = rootfs_cache(ctx)
             subprocess.run(["cp", "-a", cache, self.rootfs], check=True,
@@ -346,13 +354,20 @@ class Bundle:
         with open(os.path.join(self.dir, "config.json"), "w") as f:
             json.dump(self.config, f, indent=2)
 
-    def _cmd(self, *args):
-        return [self.runtime, "--root", self.state] + list(args)
+    def _cmd(self, *args, runtime=None):
+        if runtime is None or runtime == self.runtime:
+            return [self.runtime, "--root", self.state] + list(args)
+        if runtime not in self.other_states:
+            self.other_states[runtime] = tempfile.mkdtemp(
+                prefix="berth-state-other-")
+        return [runtime, "--root", self.other_states[runtime]] + list(args)
 
-    def runtime_cmd(self, *args, timeout=None, stdin=subprocess.DEVNULL):
-        """Run the runtime with these arguments; its Result.  Past the
+    def runtime_cmd(self, *args, timeout=None, stdin=subprocess.DEVNULL,
+                    runtime=None):
+        """Run the runtime (or another one, e.g. /usr/sbin/runc, with a
+        state root of its own) with these arguments; its Result.  Past the
         timeout it is killed and the test fails."""
-        cmd = self._cmd(*args)
+        cmd = self._cmd(*args, runtime=runtime)
         timeout = timeout or self.timeout
         p = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True,
@@ -361,7 +376,15 @@ class Bundle:
             out, err = p.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             p.kill()
-            out, err = p.communicate()
+            try:
+                out, err = p.communicate(timeout=2)
+            except subprocess.TimeoutExpired:
+                # What it left running (a created container) holds the
+                # pipes: use runtime_detached for such commands.
+                out = err = "(a process it left holds the pipe open)"
+                p.stdout.close()
+                p.stderr.close()
+                p.wait()
             raise AssertionError(f"{' '.join(cmd)} still running after "
                                  f"{timeout}s\nstdout: {out}\nstderr: {err}"
                                  ) from None
@@ -374,30 +397,65 @@ class Bundle:
         return self.runtime_cmd("run", "--bundle", self.dir, self.id,
                                 timeout=timeout)
 
-    def run_detached(self):
-        """`run -d`: the container's stdio goes to files in the bundle (a
-        pipe would be held open by the container); returns once the
-        runtime has returned, with the container's pid."""
-        self.write_config()
-        self.stdout_path = os.path.join(self.dir, "stdout")
-        self.stderr_path = os.path.join(self.dir, "stderr")
-        cmd = self._cmd("run", "-d", "--bundle", self.dir, self.id)
-        with open(self.stdout_path, "w") as o, open(self.stderr_path,
-                                                    "w") as e:
+    def runtime_detached(self, *args, timeout=None, name=None):
+        """Run the runtime with these arguments, its stdout and stderr
+        going to files in the bundle (what it leaves running keeps them);
+        its Result once the runtime has returned, with .pid (the runtime
+        command's own pid) and .stdout_path / .stderr_path (read again
+        later for what the container wrote)."""
+        name = name or f"out{next(self._outputs)}"
+        out_path = os.path.join(self.dir, name + ".stdout")
+        err_path = os.path.join(self.dir, name + ".stderr")
+        cmd = self._cmd(*args)
+        timeout = timeout or self.timeout
+        with open(out_path, "w") as o, open(err_path, "w") as e:
+            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=o,
+                                 stderr=e, cwd=self.dir)
             try:
-                p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=o,
-                                   stderr=e, timeout=self.timeout,
-                                   cwd=self.dir)
+                p.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
                 raise AssertionError(f"{' '.join(cmd)} did not return "
-                                     f"within {self.timeout}s") from None
-        r = Result(cmd, p.returncode, self._read(self.stdout_path),
-                   self._read(self.stderr_path))
-        assert r.code == 0, f"run -d failed: {r!r}"
+                                     f"within {timeout}s") from None
+        r = Result(cmd, p.returncode, self._read(out_path),
+                   self._read(err_path))
+        r.pid, r.stdout_path, r.stderr_path = p.pid, out_path, err_path
+        return r
+
+    def _adopt(self, r, what):
+        assert r.code == 0, f"{what} failed: {r!r}"
         st = self.state_json()
         self.pid = st.get("pid")
         assert self.pid, f"no pid in state: {st}"
         return r
+
+    def run_detached(self, *options):
+        """`run -d`: the container's stdio goes to files in the bundle (a
+        pipe would be held open by the container); returns once the
+        runtime has returned, with the container's pid."""
+        self.write_config()
+        r = self.runtime_detached("run", "-d", *options, "--bundle",
+                                  self.dir, self.id, name="run")
+        self.stdout_path, self.stderr_path = r.stdout_path, r.stderr_path
+        return self._adopt(r, "run -d")
+
+    def create(self, *options):
+        """`create`: like run_detached, the container waiting for
+        `start`; its stdio is the files r.stdout_path and r.stderr_path."""
+        self.write_config()
+        r = self.runtime_detached("create", *options, "--bundle", self.dir,
+                                  self.id, name="create")
+        self.stdout_path, self.stderr_path = r.stdout_path, r.stderr_path
+        return self._adopt(r, "create")
+
+    def status(self):
+        return self.state_json()["status"]
+
+    def wait_status(self, want, timeout=10.0):
+        """Poll `state` until the status is want; fail past the timeout."""
+        wait_for(lambda: self.status() == want, timeout,
+                 f"{self.id} status {want}")
 
     @staticmethod
     def _read(path):
@@ -463,19 +521,25 @@ class Bundle:
                         break
         return hits
 
+    def cgroup_dirs(self):
+        """The container's cgroup directories, in every hierarchy."""
+        return self._cgroup_dirs(self.cgroups_path)
+
     def cleanup(self):
         """Delete the container, kill what is left by pid, remove the
         state and the bundle; return what was found left behind."""
         leftovers = []
-        try:
-            subprocess.run(self._cmd("delete", "--force", self.id),
-                           stdin=subprocess.DEVNULL,
-                           stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL,
-                           timeout=CLEANUP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            leftovers.append(f"delete --force {self.id} hung for "
-                             f"{CLEANUP_TIMEOUT}s")
+        for runtime in [self.runtime] + list(self.other_states):
+            try:
+                subprocess.run(self._cmd("delete", "--force", self.id,
+                                         runtime=runtime),
+                               stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL,
+                               timeout=CLEANUP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                leftovers.append(f"{runtime} delete --force {self.id} hung "
+                                 f"for {CLEANUP_TIMEOUT}s")
 
         # Processes: in our cgroup, or the container's init.
         pids = set(self._pids_in_cgroup())
@@ -530,8 +594,21 @@ class Bundle:
             subprocess.run(["umount", "-l", point], capture_output=True)
 
         shutil.rmtree(self.state, ignore_errors=True)
+        for state in self.other_states.values():
+            shutil.rmtree(state, ignore_errors=True)
         shutil.rmtree(self.dir, ignore_errors=True)
         return leftovers
+
+
+def wait_for(predicate, timeout=10.0, what="the condition"):
+    """Poll predicate every 20 ms until it is true; fail past the
+    timeout.  For what the test cannot be told of (a file a trap writes,
+    a process gone), never as a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout}s")
+        time.sleep(0.02)
 
 
 def bind_mount(source, destination, *options):
