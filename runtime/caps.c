@@ -155,6 +155,18 @@ caps_all(void)
 }
 
 uint64_t
+caps_bounding_self(void)
+{
+	uint64_t mask = 0;
+	int cap, last = caps_last_cap();
+
+	for (cap = 0; cap <= last && cap < 64; cap++)
+		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
+			mask |= UINT64_C(1) << cap;
+	return (mask);
+}
+
+uint64_t
 caps_docker_default(void)
 {
 	uint64_t mask = 0;

@@ -18,6 +18,8 @@ const char *caps_name(int cap);
 int	caps_last_cap(void);
 /* Every capability the kernel knows. */
 uint64_t caps_all(void);
+/* The capabilities this process may still grant: its bounding set. */
+uint64_t caps_bounding_self(void);
 
 /*
  * In the child, in this order (runtime/process.c):

@@ -277,8 +277,20 @@ static void
 switch_user(struct child_ctx *c, const struct user_ids *ids)
 {
 	struct berth_error err = BERTH_ERROR_INIT;
+	struct rt_caps caps = c->process->caps;
+	uint64_t own;
 
-	if (caps_drop_bounding(&c->process->caps, &err) < 0)
+	/* Privileged means every capability berth itself holds: a set
+	 * wider than its own bounding set cannot be granted. */
+	if (c->spec->privileged) {
+		own = caps_bounding_self();
+		caps.bounding &= own;
+		caps.effective &= own;
+		caps.permitted &= own;
+		caps.inheritable &= own;
+		caps.ambient &= own;
+	}
+	if (caps_drop_bounding(&caps, &err) < 0)
 		child_fail_error(c, &err);
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		child_fail(c, RT_E_SETUP, errno, 1, "keep capabilities");
@@ -291,7 +303,7 @@ switch_user(struct child_ctx *c, const struct user_ids *ids)
 		child_fail(c, RT_E_SETUP, errno, 1, "set uid %u", ids->uid);
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		child_fail(c, RT_E_SETUP, errno, 1, "keep capabilities");
-	if (caps_apply(&c->process->caps, &err) < 0)
+	if (caps_apply(&caps, &err) < 0)
 		child_fail_error(c, &err);
 }
 

@@ -367,3 +367,45 @@ def test_bad_mount_is_named(ctx):
     assert r.code != 0, f"a bind of a missing source succeeded: {r!r}"
     assert "/mnt/bad" in r.err or source in r.err, \
         f"message does not name the mount: {r!r}"
+
+
+# --- namespaces: a user namespace, and joining one by path -----------------
+
+def test_user_namespace_maps_root_elsewhere(ctx):
+    # Root in the container is uid 100000 on the host; the rootfs (owned
+    # by the host's root) appears unmapped inside; the capabilities are
+    # the container's within its namespace.
+    with Bundle(ctx, ["sh", "-c", "id -u; cat /proc/self/uid_map | "
+                      "tr -s ' '; stat -c %u /bin/busybox; "
+                      "grep ^CapEff /proc/self/status"]) as b:
+        lx = b.config["linux"]
+        lx["namespaces"].append({"type": "user"})
+        lx["uidMappings"] = [{"containerID": 0, "hostID": 100000,
+                              "size": 65536}]
+        lx["gidMappings"] = [{"containerID": 0, "hostID": 100000,
+                              "size": 65536}]
+        # The mapped root (uid 100000 on the host) must reach the rootfs,
+        # as with any runtime: the bundle dir is 0700 root otherwise.
+        os.chmod(b.dir, 0o755)
+        r = b.run().ok()
+    lines = r.out.splitlines()
+    assert lines[0] == "0", r
+    assert lines[1].split() == ["0", "100000", "65536"], r
+    assert lines[2] == "65534", r          # the host's root: unmapped
+    assert lines[3].split()[1] == "00000000a80425fb", r
+
+
+def test_network_namespace_joined_by_path(ctx):
+    import subprocess
+    name = f"berth-test-{os.getpid()}-net"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        ino = os.stat(f"/run/netns/{name}").st_ino
+        with Bundle(ctx, ["readlink", "/proc/self/ns/net"]) as b:
+            for ns in b.config["linux"]["namespaces"]:
+                if ns["type"] == "network":
+                    ns["path"] = f"/run/netns/{name}"
+            r = b.run().ok()
+        assert r.out.strip() == f"net:[{ino}]", (r, ino)
+    finally:
+        subprocess.run(["ip", "netns", "delete", name], check=False)
