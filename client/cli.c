@@ -10,11 +10,11 @@ cli_main(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	const struct cmd_entry *entry;
-	struct cmd_args global, args;
+	struct args global, args;
 
 	if (argc < 1)
 		argc = 1;
-	if (args_parse(cmd_global_flags, argc - 1, argv + 1, true, &global,
+	if (args_parse(&args_docker, cmd_global_flags, argc - 1, argv + 1, true, &global,
 	    &err) < 0)
 		return (cli_usage_error(ctx, NULL, "%s",
 		    berth_error_message(&err)));
@@ -33,7 +33,7 @@ cli_main(int argc, char **argv, struct cmd_ctx *ctx)
 		    CLI_NAME);
 		return (CLI_EXIT_ENGINE);
 	}
-	if (args_parse(entry->flags, global.argc - 1, global.argv + 1, false,
+	if (args_parse(&args_docker, entry->flags, global.argc - 1, global.argv + 1, false,
 	    &args, &err) < 0)
 		return (cli_usage_error(ctx, entry, "%s",
 		    berth_error_message(&err)));

@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <msgpack.h>
 
+#include "args.h"
 #include "berth.h"
 
 /* Docker's exit code for "the CLI or the engine failed", as opposed to a
@@ -26,28 +27,9 @@
 #define CLI_EXIT_ENGINE		125
 
 #define CLI_NAME		"berth"
-#define CLI_FLAGS_MAX		16	/* flags per command */
 
 /* A usage error, raised while parsing a command line. */
 #define CLI_E_USAGE		"io.berth.Client.InvalidUsage"
-
-struct cmd_flag {
-	const char	*name;		/* long name, without "--" */
-	char		 letter;	/* short letter, or 0 */
-	const char	*arg;		/* the value's name ("FORMAT"), or NULL
-					   for a switch */
-	const char	*help;
-};
-
-/* A command line parsed against a flag table. */
-struct cmd_args {
-	const struct cmd_flag	*flags;
-	const char		*values[CLI_FLAGS_MAX];	/* last value given */
-	bool			 set[CLI_FLAGS_MAX];
-	bool			 help;		/* --help was given */
-	int			 argc;		/* positional arguments */
-	char			**argv;
-};
 
 /* Where a command runs: the daemon's address and its three streams. */
 struct cmd_ctx {
@@ -62,32 +44,24 @@ struct cmd_entry {
 	const char		*usage;		/* after "berth NAME [OPTIONS] " */
 	const char		*summary;	/* one line, for lists */
 	const char		*help;		/* more text for --help, or NULL */
-	const struct cmd_flag	*flags;		/* ends with { NULL } */
+	const struct args_flag	*flags;		/* ends with { NULL } */
 	int			 args_min;
 	int			 args_max;	/* -1: no limit */
 	/* Returns the exit status. */
 	int			(*exec)(struct cmd_ctx *,
-				    const struct cmd_args *);
+				    const struct args *);
 };
 
 /* cmd.c: the table, ending with NULL, and help made from it. */
 extern const struct cmd_entry *const cmd_table[];
-extern const struct cmd_flag cmd_global_flags[];
+extern const struct args_flag cmd_global_flags[];
 const struct cmd_entry *cmd_find(const char *name);
 void	cmd_print_help(const struct cmd_entry *entry, FILE *f);
 void	cmd_print_main_help(FILE *f);
 
-/* args.c: parse argv against flags.  With stop_at_positional, parsing
- * ends at the first positional argument (global options); otherwise flags
- * and positionals may mix until "--". */
-int	args_parse(const struct cmd_flag *flags, int argc, char **argv,
-	    bool stop_at_positional, struct cmd_args *args,
-	    struct berth_error *err);
-bool	args_has(const struct cmd_args *args, const char *name);
-const char *args_get(const struct cmd_args *args, const char *name);
-/* Check the number of positional arguments for entry. */
+/* cmd.c: check the number of positional arguments for entry. */
 int	args_check_count(const struct cmd_entry *entry,
-	    const struct cmd_args *args, struct berth_error *err);
+	    const struct args *args, struct berth_error *err);
 
 /* cli.c: the whole CLI behind main(), with its streams in ctx. */
 int	cli_main(int argc, char **argv, struct cmd_ctx *ctx);
@@ -107,7 +81,7 @@ int	cli_usage_error(struct cmd_ctx *ctx, const struct cmd_entry *entry,
 /* Check an optional --format: NULL/"" for text, "json"; else a usage
  * error. */
 int	cli_format_json(struct cmd_ctx *ctx, const struct cmd_entry *entry,
-	    const struct cmd_args *args, bool *json);
+	    const struct args *args, bool *json);
 
 /* json.c: msgpack <-> JSON (see the file for the mapping). */
 json_t	*jsonmp_from_msgpack(const msgpack_object *o,

@@ -9,9 +9,9 @@
 #include "cleanup.h"
 #include "cli.h"
 
-static int cmd_call_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_call_exec(struct cmd_ctx *, const struct args *);
 
-static const struct cmd_flag cmd_call_flags[] = {
+static const struct args_flag cmd_call_flags[] = {
 	{ "more", 0, NULL, "Ask for a stream of replies, printed as they "
 	    "arrive" },
 	{ "oneway", 0, NULL, "Ask for no reply, and print nothing" },
@@ -75,7 +75,7 @@ cmd_call_slurp(FILE *f, size_t max, size_t *len, struct berth_error *err)
 
 /* Pack the PARAMETERS argument, if any, into sb as a msgpack map. */
 static int
-cmd_call_params(struct cmd_ctx *ctx, const struct cmd_args *args,
+cmd_call_params(struct cmd_ctx *ctx, const struct args *args,
     msgpack_sbuffer *sb, struct berth_error *err)
 {
 	cleanup_free char *input = NULL;
@@ -115,7 +115,7 @@ cmd_call_print(struct cmd_ctx *ctx, FILE *f, const msgpack_object *params)
 }
 
 static int
-cmd_call_exec(struct cmd_ctx *ctx, const struct cmd_args *args)
+cmd_call_exec(struct cmd_ctx *ctx, const struct args *args)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	cleanup_reply struct berth_reply reply = BERTH_REPLY_INIT;

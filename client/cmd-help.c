@@ -4,9 +4,9 @@
  */
 #include "cli.h"
 
-static int cmd_help_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_help_exec(struct cmd_ctx *, const struct args *);
 
-static const struct cmd_flag cmd_help_flags[] = {
+static const struct args_flag cmd_help_flags[] = {
 	{ NULL, 0, NULL, NULL }
 };
 
@@ -21,7 +21,7 @@ const struct cmd_entry cmd_help_entry = {
 };
 
 static int
-cmd_help_exec(struct cmd_ctx *ctx, const struct cmd_args *args)
+cmd_help_exec(struct cmd_ctx *ctx, const struct args *args)
 {
 	const struct cmd_entry *entry;
 

@@ -5,9 +5,9 @@
 #include "cleanup.h"
 #include "cli.h"
 
-static int cmd_info_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_info_exec(struct cmd_ctx *, const struct args *);
 
-static const struct cmd_flag cmd_info_flags[] = {
+static const struct args_flag cmd_info_flags[] = {
 	{ "format", 'f', "FORMAT", "Print as 'json': one object with the "
 	    "fields of GetInfo and GetStatus" },
 	{ NULL, 0, NULL, NULL }
@@ -90,7 +90,7 @@ cmd_info_release(struct berth_reply (*replies)[CMD_INFO_NMETHODS])
 }
 
 static int
-cmd_info_exec(struct cmd_ctx *ctx, const struct cmd_args *args)
+cmd_info_exec(struct cmd_ctx *ctx, const struct args *args)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	cleanup_client struct berth_client *c = NULL;

@@ -28,9 +28,9 @@
 
 #define VERSION_WIDTH	18
 
-static int cmd_version_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_version_exec(struct cmd_ctx *, const struct args *);
 
-static const struct cmd_flag cmd_version_flags[] = {
+static const struct args_flag cmd_version_flags[] = {
 	{ "format", 'f', "FORMAT", "Print as 'json': one object with "
 	    "\"Client\" and \"Server\"" },
 	{ NULL, 0, NULL, NULL }
@@ -120,7 +120,7 @@ cmd_version_print_json(struct cmd_ctx *ctx, const msgpack_object *info,
 }
 
 static int
-cmd_version_exec(struct cmd_ctx *ctx, const struct cmd_args *args)
+cmd_version_exec(struct cmd_ctx *ctx, const struct args *args)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	cleanup_error struct berth_error perr = BERTH_ERROR_INIT;

@@ -20,7 +20,7 @@ const struct cmd_entry *const cmd_table[] = {
 	NULL
 };
 
-const struct cmd_flag cmd_global_flags[] = {
+const struct args_flag cmd_global_flags[] = {
 	{ "host", 'H', "ADDRESS", "Daemon socket to connect to (unix:///path; "
 	    "default $" BERTH_HOST_ENV " or " BERTH_DEFAULT_ADDRESS ")" },
 	{ "help", 'h', NULL, "Print usage" },
@@ -29,7 +29,7 @@ const struct cmd_flag cmd_global_flags[] = {
 };
 
 /* Every command takes --help; it is parsed by args.c, listed here. */
-static const struct cmd_flag help_flag =
+static const struct args_flag help_flag =
 	{ "help", 0, NULL, "Print usage" };
 
 const struct cmd_entry *
@@ -44,14 +44,14 @@ cmd_find(const char *name)
 }
 
 static int
-flag_width(const struct cmd_flag *f)
+flag_width(const struct args_flag *f)
 {
 	return ((int)strlen(f->name) + (f->arg != NULL ?
 	    (int)strlen(f->arg) + 1 : 0));
 }
 
 static void
-print_flag(FILE *f, const struct cmd_flag *flag, int width)
+print_flag(FILE *f, const struct args_flag *flag, int width)
 {
 	char name[64];
 
@@ -65,7 +65,7 @@ print_flag(FILE *f, const struct cmd_flag *flag, int width)
 }
 
 static void
-print_flags(FILE *f, const struct cmd_flag *flags, bool with_help)
+print_flags(FILE *f, const struct args_flag *flags, bool with_help)
 {
 	int i, width = with_help ? flag_width(&help_flag) : 0;
 
@@ -107,4 +107,28 @@ cmd_print_main_help(FILE *f)
 		fprintf(f, "  %-*s   %s\n", width, (*e)->name, (*e)->summary);
 	fprintf(f, "\nRun '%s COMMAND --help' for more information on a "
 	    "command.\n", CLI_NAME);
+}
+
+int
+args_check_count(const struct cmd_entry *entry, const struct args *args,
+    struct berth_error *err)
+{
+	int n = args->argc, lo = entry->args_min, hi = entry->args_max;
+
+	if (n >= lo && (hi < 0 || n <= hi))
+		return (0);
+	if (hi == 0)
+		return (berth_error_set(err, CLI_E_USAGE, 0,
+		    "\"%s %s\" accepts no arguments.", CLI_NAME, entry->name));
+	if (lo == hi)
+		return (berth_error_set(err, CLI_E_USAGE, 0,
+		    "\"%s %s\" requires exactly %d argument%s.", CLI_NAME,
+		    entry->name, lo, lo == 1 ? "" : "s"));
+	if (n < lo)
+		return (berth_error_set(err, CLI_E_USAGE, 0,
+		    "\"%s %s\" requires at least %d argument%s.", CLI_NAME,
+		    entry->name, lo, lo == 1 ? "" : "s"));
+	return (berth_error_set(err, CLI_E_USAGE, 0,
+	    "\"%s %s\" accepts at most %d argument%s.", CLI_NAME, entry->name,
+	    hi, hi == 1 ? "" : "s"));
 }

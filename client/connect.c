@@ -86,7 +86,7 @@ cli_usage_error(struct cmd_ctx *ctx, const struct cmd_entry *entry,
 
 int
 cli_format_json(struct cmd_ctx *ctx, const struct cmd_entry *entry,
-    const struct cmd_args *args, bool *json)
+    const struct args *args, bool *json)
 {
 	const char *format = args_get(args, "format");
 

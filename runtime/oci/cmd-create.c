@@ -10,9 +10,9 @@
 #include "cleanup.h"
 #include "container.h"
 
-static int cmd_create_exec(struct oci_ctx *, const struct oci_args *);
-static int cmd_run_exec(struct oci_ctx *, const struct oci_args *);
-static int cmd_start_exec(struct oci_ctx *, const struct oci_args *);
+static int cmd_create_exec(struct oci_ctx *, const struct args *);
+static int cmd_run_exec(struct oci_ctx *, const struct args *);
+static int cmd_start_exec(struct oci_ctx *, const struct args *);
 
 #define CREATE_FLAGS							\
 	{ "bundle", 'b', "DIR", "path to the root of the bundle "	\
@@ -29,12 +29,12 @@ static int cmd_start_exec(struct oci_ctx *, const struct oci_args *);
 	{ "no-new-keyring", 0, NULL, "do not create a session keyring "	\
 	    "(berth-runtime never creates one)" }
 
-static const struct oci_flag cmd_create_flags[] = {
+static const struct args_flag cmd_create_flags[] = {
 	CREATE_FLAGS,
 	{ NULL, 0, NULL, NULL }
 };
 
-static const struct oci_flag cmd_run_flags[] = {
+static const struct args_flag cmd_run_flags[] = {
 	CREATE_FLAGS,
 	{ "detach", 'd', NULL, "detach from the container's process" },
 	{ "keep", 0, NULL, "do not delete the container after it exits" },
@@ -67,7 +67,7 @@ const struct oci_cmd cmd_start_entry = {
 	.name = "start",
 	.usage = "<container-id>",
 	.summary = "executes the user defined process in a created container",
-	.flags = (const struct oci_flag[]){ { NULL, 0, NULL, NULL } },
+	.flags = (const struct args_flag[]){ { NULL, 0, NULL, NULL } },
 	.args_min = 1,
 	.args_max = 1,
 	.exec = cmd_start_exec,
@@ -75,7 +75,7 @@ const struct oci_cmd cmd_start_entry = {
 
 /* The create options from the command line. */
 static int
-create_opts_get(struct oci_ctx *ctx, const struct oci_args *args,
+create_opts_get(struct oci_ctx *ctx, const struct args *args,
     struct create_opts *o)
 {
 	const char *v;
@@ -85,11 +85,11 @@ create_opts_get(struct oci_ctx *ctx, const struct oci_args *args,
 	memset(o, 0, sizeof(*o));
 	if ((o->id = oci_arg_id(ctx, args)) == NULL)
 		return (-1);
-	o->bundle = oci_args_get(args, "bundle") != NULL ?
-	    oci_args_get(args, "bundle") : ".";
-	o->pid_file = oci_args_get(args, "pid-file");
-	o->console_socket = oci_args_get(args, "console-socket");
-	if ((v = oci_args_get(args, "preserve-fds")) != NULL) {
+	o->bundle = args_get(args, "bundle") != NULL ?
+	    args_get(args, "bundle") : ".";
+	o->pid_file = args_get(args, "pid-file");
+	o->console_socket = args_get(args, "console-socket");
+	if ((v = args_get(args, "preserve-fds")) != NULL) {
 		n = strtol(v, &end, 10);
 		if (*v == '\0' || *end != '\0' || n < 0 ||
 		    n > OCI_PRESERVE_FDS_MAX) {
@@ -98,7 +98,7 @@ create_opts_get(struct oci_ctx *ctx, const struct oci_args *args,
 		}
 		o->preserve_fds = (int)n;
 	}
-	if (oci_args_has(args, "no-pivot")) {
+	if (args_has(args, "no-pivot")) {
 		oci_failf(ctx, "--no-pivot is not supported: berth-runtime "
 		    "always enters the root with pivot_root");
 		return (-1);
@@ -107,7 +107,7 @@ create_opts_get(struct oci_ctx *ctx, const struct oci_args *args,
 }
 
 static int
-cmd_create_exec(struct oci_ctx *ctx, const struct oci_args *args)
+cmd_create_exec(struct oci_ctx *ctx, const struct args *args)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	struct oci_container c = OCI_CONTAINER_INIT;
@@ -130,7 +130,7 @@ cmd_create_exec(struct oci_ctx *ctx, const struct oci_args *args)
 }
 
 static int
-cmd_start_exec(struct oci_ctx *ctx, const struct oci_args *args)
+cmd_start_exec(struct oci_ctx *ctx, const struct args *args)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	struct oci_container c = OCI_CONTAINER_INIT;
@@ -173,7 +173,7 @@ run_foreground(struct oci_ctx *ctx, struct oci_container *c,
 }
 
 static int
-cmd_run_exec(struct oci_ctx *ctx, const struct oci_args *args)
+cmd_run_exec(struct oci_ctx *ctx, const struct args *args)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	struct berth_error derr = BERTH_ERROR_INIT;
@@ -186,7 +186,7 @@ cmd_run_exec(struct oci_ctx *ctx, const struct oci_args *args)
 
 	if (create_opts_get(ctx, args, &o) < 0)
 		return (OCI_EXIT_FAILURE);
-	detach = oci_args_has(args, "detach");
+	detach = args_has(args, "detach");
 	o.relay_tty = !detach && o.console_socket == NULL;
 	if (container_create(ctx, &o, &c, &cfg, &rc, &err) < 0) {
 		state_close(&c);
@@ -196,7 +196,7 @@ cmd_run_exec(struct oci_ctx *ctx, const struct oci_args *args)
 	if (detach)
 		code = container_start(ctx, &c, &err) < 0 ? -1 : OCI_EXIT_OK;
 	else
-		code = run_foreground(ctx, &c, &cfg, &rc, oci_args_has(args,
+		code = run_foreground(ctx, &c, &cfg, &rc, args_has(args,
 		    "keep"), &err);
 	if (code < 0) {
 		/* As runc: a run that failed leaves no container. */

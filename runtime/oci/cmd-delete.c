@@ -10,9 +10,9 @@
 #include "cleanup.h"
 #include "container.h"
 
-static int cmd_delete_exec(struct oci_ctx *, const struct oci_args *);
+static int cmd_delete_exec(struct oci_ctx *, const struct args *);
 
-static const struct oci_flag cmd_delete_flags[] = {
+static const struct args_flag cmd_delete_flags[] = {
 	{ "force", 'f', NULL, "forcibly deletes the container if it is "
 	    "still running (uses SIGKILL)" },
 	{ NULL, 0, NULL, NULL }
@@ -60,11 +60,11 @@ delete_container(struct oci_ctx *ctx, struct oci_container *c, bool force,
 }
 
 static int
-cmd_delete_exec(struct oci_ctx *ctx, const struct oci_args *args)
+cmd_delete_exec(struct oci_ctx *ctx, const struct args *args)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	struct oci_container c = OCI_CONTAINER_INIT;
-	bool force = oci_args_has(args, "force");
+	bool force = args_has(args, "force");
 	const char *id;
 	int rc;
 

@@ -13,9 +13,9 @@
 #include "cleanup.h"
 #include "container.h"
 
-static int cmd_exec_exec(struct oci_ctx *, const struct oci_args *);
+static int cmd_exec_exec(struct oci_ctx *, const struct args *);
 
-static const struct oci_flag cmd_exec_flags[] = {
+static const struct args_flag cmd_exec_flags[] = {
 	{ "console-socket", 0, "PATH", "path to an AF_UNIX socket which "
 	    "will receive the master end of the console's pseudoterminal" },
 	{ "cwd", 0, "DIR", "current working directory in the container" },
@@ -131,7 +131,7 @@ user_set(struct rt_process *p, const char *spec, struct berth_error *err)
 
 /* The command line's changes to the container's own process. */
 static int
-process_from_args(const struct oci_args *args, struct rt_process *p,
+process_from_args(const struct args *args, struct rt_process *p,
     struct berth_error *err)
 {
 	const char *const *vals;
@@ -150,8 +150,8 @@ process_from_args(const struct oci_args *args, struct rt_process *p,
 	for (i = 1; i < args->argc; i++)
 		if ((argv[i - 1] = strdup(args->argv[i])) == NULL)
 			return (berth_error_sys(err, "exec"));
-	p->terminal = oci_args_has(args, "tty");
-	if ((v = oci_args_get(args, "cwd")) != NULL) {
+	p->terminal = args_has(args, "tty");
+	if ((v = args_get(args, "cwd")) != NULL) {
 		if (v[0] != '/')
 			return (berth_error_set(err, OCI_E_USAGE, 0,
 			    "--cwd: \"%s\" is not an absolute path", v));
@@ -159,14 +159,14 @@ process_from_args(const struct oci_args *args, struct rt_process *p,
 		if ((p->cwd = strdup(v)) == NULL)
 			return (berth_error_sys(err, "--cwd"));
 	}
-	vals = oci_args_all(args, "env", &n);
+	vals = args_all(args, "env", &n);
 	for (i = 0; i < n; i++)
 		if (env_set(p, vals[i], err) < 0)
 			return (-1);
-	if ((v = oci_args_get(args, "user")) != NULL &&
+	if ((v = args_get(args, "user")) != NULL &&
 	    user_set(p, v, err) < 0)
 		return (-1);
-	vals = oci_args_all(args, "additional-gids", &n);
+	vals = args_all(args, "additional-gids", &n);
 	if (n > 0) {
 		free(p->additional_gids);
 		p->nadditional_gids = 0;
@@ -180,7 +180,7 @@ process_from_args(const struct oci_args *args, struct rt_process *p,
 			p->additional_gids[p->nadditional_gids++] = gid;
 		}
 	}
-	vals = oci_args_all(args, "cap", &n);
+	vals = args_all(args, "cap", &n);
 	for (i = 0; i < n; i++) {
 		if ((cap = caps_from_name(vals[i])) < 0 || cap > 63)
 			return (berth_error_set(err, OCI_E_USAGE, 0,
@@ -191,13 +191,13 @@ process_from_args(const struct oci_args *args, struct rt_process *p,
 		p->caps.inheritable |= UINT64_C(1) << cap;
 		p->caps.ambient |= UINT64_C(1) << cap;
 	}
-	if (oci_args_has(args, "no-new-privs"))
+	if (args_has(args, "no-new-privs"))
 		p->no_new_privileges = true;
 	return (0);
 }
 
 static int
-process_from_file(const struct oci_args *args, const char *path,
+process_from_file(const struct args *args, const char *path,
     struct oci_config *cfg, struct berth_error *err)
 {
 	cleanup_free char *text = NULL;
@@ -210,7 +210,7 @@ process_from_file(const struct oci_args *args, const char *path,
 		return (berth_error_set(err, OCI_E_USAGE, 0,
 		    "exec: --process and a command cannot both be given"));
 	for (i = 0; process_flags[i] != NULL; i++)
-		if (oci_args_has(args, process_flags[i]))
+		if (args_has(args, process_flags[i]))
 			return (berth_error_set(err, OCI_E_USAGE, 0,
 			    "exec: --%s cannot be combined with --process",
 			    process_flags[i]));
@@ -232,20 +232,20 @@ process_from_file(const struct oci_args *args, const char *path,
 }
 
 static int
-exec_check(const struct oci_args *args, struct oci_container *c,
+exec_check(const struct args *args, struct oci_container *c,
     const struct rt_process *p, struct berth_error *err)
 {
-	bool detach = oci_args_has(args, "detach");
-	const char *sock = oci_args_get(args, "console-socket");
+	bool detach = args_has(args, "detach");
+	const char *sock = args_get(args, "console-socket");
 	enum oci_status st;
 
-	if (oci_args_has(args, "apparmor"))
+	if (args_has(args, "apparmor"))
 		return (berth_error_set(err, OCI_E_USAGE, 0,
 		    "--apparmor is not supported (AppArmor)"));
-	if (oci_args_has(args, "process-label"))
+	if (args_has(args, "process-label"))
 		return (berth_error_set(err, OCI_E_USAGE, 0,
 		    "--process-label is not supported (SELinux)"));
-	if (oci_args_has(args, "cgroup"))
+	if (args_has(args, "cgroup"))
 		return (berth_error_set(err, OCI_E_USAGE, 0,
 		    "--cgroup is not supported"));
 	if (p->terminal && detach && sock == NULL)
@@ -261,7 +261,7 @@ exec_check(const struct oci_args *args, struct oci_container *c,
 	if (st == OCI_STATUS_STOPPED)
 		return (berth_error_set(err, OCI_E_STATE, 0,
 		    "cannot exec in a stopped container"));
-	if (st == OCI_STATUS_PAUSED && !oci_args_has(args, "ignore-paused"))
+	if (st == OCI_STATUS_PAUSED && !args_has(args, "ignore-paused"))
 		return (berth_error_set(err, OCI_E_STATE, 0,
 		    "cannot exec in a paused container (use --ignore-paused "
 		    "to override)"));
@@ -270,7 +270,7 @@ exec_check(const struct oci_args *args, struct oci_container *c,
 
 /* Join the container: its pidfd, its cgroup, the spawner. */
 static int
-exec_spawn(const struct oci_args *args, struct oci_container *c,
+exec_spawn(const struct args *args, struct oci_container *c,
     struct oci_config *cfg, struct rt_container *out,
     struct berth_error *err)
 {
@@ -281,7 +281,7 @@ exec_spawn(const struct oci_args *args, struct oci_container *c,
 	const char *v;
 	char *end;
 
-	if ((v = oci_args_get(args, "preserve-fds")) != NULL) {
+	if ((v = args_get(args, "preserve-fds")) != NULL) {
 		nfds = (int)strtol(v, &end, 10);
 		if (*v == '\0' || *end != '\0')
 			return (berth_error_set(err, OCI_E_USAGE, 0,
@@ -290,7 +290,7 @@ exec_spawn(const struct oci_args *args, struct oci_container *c,
 	if (state_pidfd(c, &pidfd, err) < 0 ||
 	    cgroup_open(c->st.cgroup_path, &cg, err) < 0)
 		return (-1);
-	if (spawn_opts_fill(&opts, oci_args_get(args, "console-socket"),
+	if (spawn_opts_fill(&opts, args_get(args, "console-socket"),
 	    nfds, fds, err) < 0) {
 		cgroup_free(cg);
 		return (-1);
@@ -305,12 +305,12 @@ exec_spawn(const struct oci_args *args, struct oci_container *c,
 }
 
 static int
-exec_run(struct oci_ctx *ctx, const struct oci_args *args,
+exec_run(struct oci_ctx *ctx, const struct args *args,
     struct oci_container *c, struct oci_config *cfg,
     struct rt_container *out, struct berth_error *err)
 {
-	const char *path = oci_args_get(args, "process");
-	const char *pid_file = oci_args_get(args, "pid-file");
+	const char *path = args_get(args, "process");
+	const char *pid_file = args_get(args, "pid-file");
 	struct tty_relay *relay = NULL;
 	int code = OCI_EXIT_FAILURE;
 
@@ -326,7 +326,7 @@ exec_run(struct oci_ctx *ctx, const struct oci_args *args,
 	if (pid_file != NULL && oci_write_pid_file(pid_file, out->pid,
 	    err) < 0)
 		return (-1);
-	if (oci_args_has(args, "detach"))
+	if (args_has(args, "detach"))
 		return (OCI_EXIT_OK);
 	if (state_unlock(c, err) < 0)
 		return (-1);
@@ -340,7 +340,7 @@ exec_run(struct oci_ctx *ctx, const struct oci_args *args,
 }
 
 static int
-cmd_exec_exec(struct oci_ctx *ctx, const struct oci_args *args)
+cmd_exec_exec(struct oci_ctx *ctx, const struct args *args)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	struct oci_container c = OCI_CONTAINER_INIT;

@@ -7,13 +7,13 @@
 #include "cleanup.h"
 #include "oci.h"
 
-static int cmd_features_exec(struct oci_ctx *, const struct oci_args *);
+static int cmd_features_exec(struct oci_ctx *, const struct args *);
 
 const struct oci_cmd cmd_features_entry = {
 	.name = "features",
 	.usage = "",
 	.summary = "show the enabled features",
-	.flags = (const struct oci_flag[]){ { NULL, 0, NULL, NULL } },
+	.flags = (const struct args_flag[]){ { NULL, 0, NULL, NULL } },
 	.args_min = 0,
 	.args_max = 0,
 	.exec = cmd_features_exec,
@@ -86,7 +86,7 @@ capabilities(void)
 }
 
 static int
-cmd_features_exec(struct oci_ctx *ctx, const struct oci_args *args)
+cmd_features_exec(struct oci_ctx *ctx, const struct args *args)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	cleanup_json json_t *j = NULL;

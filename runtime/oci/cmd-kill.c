@@ -16,9 +16,9 @@
 #include "oci.h"
 #include "state.h"
 
-static int cmd_kill_exec(struct oci_ctx *, const struct oci_args *);
+static int cmd_kill_exec(struct oci_ctx *, const struct args *);
 
-static const struct oci_flag cmd_kill_flags[] = {
+static const struct args_flag cmd_kill_flags[] = {
 	{ "all", 'a', NULL, "send the specified signal to all processes "
 	    "inside the container" },
 	{ NULL, 0, NULL, NULL }
@@ -111,7 +111,7 @@ kill_container(struct oci_container *c, int sig, bool all,
 }
 
 static int
-cmd_kill_exec(struct oci_ctx *ctx, const struct oci_args *args)
+cmd_kill_exec(struct oci_ctx *ctx, const struct args *args)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	struct oci_container c = OCI_CONTAINER_INIT;
@@ -124,7 +124,7 @@ cmd_kill_exec(struct oci_ctx *ctx, const struct oci_args *args)
 		return (oci_failf(ctx, "unknown signal \"%s\"",
 		    args->argv[1]));
 	rc = state_open(ctx->root, id, true, &c, &err) < 0 ||
-	    kill_container(&c, sig, oci_args_has(args, "all"), &err) < 0 ?
+	    kill_container(&c, sig, args_has(args, "all"), &err) < 0 ?
 	    -1 : 0;
 	state_close(&c);
 	return (rc < 0 ? oci_fail(ctx, &err) : OCI_EXIT_OK);

@@ -7,14 +7,14 @@
 #include "oci.h"
 #include "state.h"
 
-static int cmd_pause_exec(struct oci_ctx *, const struct oci_args *);
-static int cmd_resume_exec(struct oci_ctx *, const struct oci_args *);
+static int cmd_pause_exec(struct oci_ctx *, const struct args *);
+static int cmd_resume_exec(struct oci_ctx *, const struct args *);
 
 const struct oci_cmd cmd_pause_entry = {
 	.name = "pause",
 	.usage = "<container-id>",
 	.summary = "pause suspends all processes inside the container",
-	.flags = (const struct oci_flag[]){ { NULL, 0, NULL, NULL } },
+	.flags = (const struct args_flag[]){ { NULL, 0, NULL, NULL } },
 	.args_min = 1,
 	.args_max = 1,
 	.exec = cmd_pause_exec,
@@ -24,7 +24,7 @@ const struct oci_cmd cmd_resume_entry = {
 	.name = "resume",
 	.usage = "<container-id>",
 	.summary = "resumes all processes that have been previously paused",
-	.flags = (const struct oci_flag[]){ { NULL, 0, NULL, NULL } },
+	.flags = (const struct args_flag[]){ { NULL, 0, NULL, NULL } },
 	.args_min = 1,
 	.args_max = 1,
 	.exec = cmd_resume_exec,
@@ -53,7 +53,7 @@ freeze(struct oci_container *c, bool frozen, struct berth_error *err)
 }
 
 static int
-pause_resume(struct oci_ctx *ctx, const struct oci_args *args, bool frozen)
+pause_resume(struct oci_ctx *ctx, const struct args *args, bool frozen)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	struct oci_container c = OCI_CONTAINER_INIT;
@@ -69,13 +69,13 @@ pause_resume(struct oci_ctx *ctx, const struct oci_args *args, bool frozen)
 }
 
 static int
-cmd_pause_exec(struct oci_ctx *ctx, const struct oci_args *args)
+cmd_pause_exec(struct oci_ctx *ctx, const struct args *args)
 {
 	return (pause_resume(ctx, args, true));
 }
 
 static int
-cmd_resume_exec(struct oci_ctx *ctx, const struct oci_args *args)
+cmd_resume_exec(struct oci_ctx *ctx, const struct args *args)
 {
 	return (pause_resume(ctx, args, false));
 }

@@ -11,9 +11,9 @@
 #include "oci.h"
 #include "state.h"
 
-static int cmd_ps_exec(struct oci_ctx *, const struct oci_args *);
+static int cmd_ps_exec(struct oci_ctx *, const struct args *);
 
-static const struct oci_flag cmd_ps_flags[] = {
+static const struct args_flag cmd_ps_flags[] = {
 	{ "format", 'f', "FORMAT", "select one of: table or json (default: "
 	    "\"table\")" },
 	{ NULL, 0, NULL, NULL }
@@ -92,11 +92,11 @@ list_pids(struct oci_container *c, pid_t **pids, size_t *n,
 }
 
 static int
-cmd_ps_exec(struct oci_ctx *ctx, const struct oci_args *args)
+cmd_ps_exec(struct oci_ctx *ctx, const struct args *args)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	struct oci_container c = OCI_CONTAINER_INIT;
-	const char *format = oci_args_get(args, "format");
+	const char *format = args_get(args, "format");
 	cleanup_free pid_t *pids = NULL;
 	cleanup_json json_t *j = NULL;
 	const char *id;

@@ -15,9 +15,9 @@
 #include "oci.h"
 #include "spec.h"
 
-static int cmd_spec_exec(struct oci_ctx *, const struct oci_args *);
+static int cmd_spec_exec(struct oci_ctx *, const struct args *);
 
-static const struct oci_flag cmd_spec_flags[] = {
+static const struct args_flag cmd_spec_flags[] = {
 	{ "bundle", 'b', "DIR", "path to the root of the bundle directory" },
 	{ "rootless", 0, NULL, "not supported: rootless configurations" },
 	{ NULL, 0, NULL, NULL }
@@ -144,16 +144,16 @@ spec_build(struct berth_error *err)
 }
 
 static int
-cmd_spec_exec(struct oci_ctx *ctx, const struct oci_args *args)
+cmd_spec_exec(struct oci_ctx *ctx, const struct args *args)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	cleanup_json json_t *j = NULL;
 	cleanup_free char *path = NULL, *text = NULL;
-	const char *bundle = oci_args_get(args, "bundle");
+	const char *bundle = args_get(args, "bundle");
 	cleanup_close int fd = -1;
 	size_t len;
 
-	if (oci_args_has(args, "rootless"))
+	if (args_has(args, "rootless"))
 		return (oci_failf(ctx, "--rootless is not supported: "
 		    "berth-runtime runs containers as root"));
 	if (asprintf(&path, "%s/config.json", bundle != NULL ? bundle :

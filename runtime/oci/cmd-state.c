@@ -10,10 +10,10 @@
 #include "oci.h"
 #include "state.h"
 
-static int cmd_state_exec(struct oci_ctx *, const struct oci_args *);
-static int cmd_list_exec(struct oci_ctx *, const struct oci_args *);
+static int cmd_state_exec(struct oci_ctx *, const struct args *);
+static int cmd_list_exec(struct oci_ctx *, const struct args *);
 
-static const struct oci_flag cmd_list_flags[] = {
+static const struct args_flag cmd_list_flags[] = {
 	{ "format", 'f', "FORMAT", "select one of: table or json (default: "
 	    "\"table\")" },
 	{ "quiet", 'q', NULL, "display only container IDs" },
@@ -24,7 +24,7 @@ const struct oci_cmd cmd_state_entry = {
 	.name = "state",
 	.usage = "<container-id>",
 	.summary = "output the state of a container",
-	.flags = (const struct oci_flag[]){ { NULL, 0, NULL, NULL } },
+	.flags = (const struct args_flag[]){ { NULL, 0, NULL, NULL } },
 	.args_min = 1,
 	.args_max = 1,
 	.exec = cmd_state_exec,
@@ -58,7 +58,7 @@ state_of(struct oci_ctx *ctx, const char *id, struct berth_error *err)
 }
 
 static int
-cmd_state_exec(struct oci_ctx *ctx, const struct oci_args *args)
+cmd_state_exec(struct oci_ctx *ctx, const struct args *args)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	cleanup_json json_t *j = NULL;
@@ -167,11 +167,11 @@ list_table(json_t *list)
 }
 
 static int
-cmd_list_exec(struct oci_ctx *ctx, const struct oci_args *args)
+cmd_list_exec(struct oci_ctx *ctx, const struct args *args)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	cleanup_json json_t *list = json_array();
-	const char *format = oci_args_get(args, "format");
+	const char *format = args_get(args, "format");
 	size_t i;
 	json_t *j;
 
@@ -180,7 +180,7 @@ cmd_list_exec(struct oci_ctx *ctx, const struct oci_args *args)
 		return (oci_failf(ctx, "invalid format option"));
 	if (list == NULL || list_states(ctx, list, &err) < 0)
 		return (oci_fail(ctx, &err));
-	if (oci_args_has(args, "quiet")) {
+	if (args_has(args, "quiet")) {
 		json_array_foreach(list, i, j)
 			printf("%s\n", jstr(j, "id"));
 		return (OCI_EXIT_OK);

@@ -28,7 +28,7 @@ static const struct oci_cmd *const cmd_table[] = {
 	NULL
 };
 
-static const struct oci_flag global_flags[] = {
+static const struct args_flag global_flags[] = {
 	{ "root", 0, "DIR", "root directory for storage of container state "
 	    "(default \"" OCI_DEFAULT_ROOT "\")" },
 	{ "log", 0, "FILE", "append berth-runtime's log lines to FILE "
@@ -58,7 +58,7 @@ cmd_find(const char *name)
 }
 
 static void
-print_flags(FILE *f, const struct oci_flag *flags)
+print_flags(FILE *f, const struct args_flag *flags)
 {
 	char name[64];
 	int i;
@@ -99,7 +99,7 @@ print_main_help(FILE *f)
 }
 
 const char *
-oci_arg_id(struct oci_ctx *ctx, const struct oci_args *args)
+oci_arg_id(struct oci_ctx *ctx, const struct args *args)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 
@@ -116,30 +116,30 @@ oci_arg_id(struct oci_ctx *ctx, const struct oci_args *args)
 
 /* The global options into ctx; an error message on failure. */
 static int
-global_apply(struct oci_ctx *ctx, const struct oci_args *g,
+global_apply(struct oci_ctx *ctx, const struct args *g,
     struct berth_error *err)
 {
 	const char *v;
 
-	ctx->root = oci_args_get(g, "root") != NULL ?
-	    oci_args_get(g, "root") : OCI_DEFAULT_ROOT;
-	ctx->debug = oci_args_has(g, "debug");
-	if ((v = oci_args_get(g, "log-format")) != NULL) {
+	ctx->root = args_get(g, "root") != NULL ?
+	    args_get(g, "root") : OCI_DEFAULT_ROOT;
+	ctx->debug = args_has(g, "debug");
+	if ((v = args_get(g, "log-format")) != NULL) {
 		if (strcmp(v, "json") == 0)
 			ctx->log_format = OCI_LOG_JSON;
 		else if (strcmp(v, "text") != 0)
 			return (berth_error_set(err, OCI_E_USAGE, 0,
 			    "invalid log-format: %s", v));
 	}
-	if ((v = oci_args_get(g, "log")) != NULL && v[0] != '\0' &&
+	if ((v = args_get(g, "log")) != NULL && v[0] != '\0' &&
 	    strcmp(v, "/dev/stderr") != 0 &&
 	    (ctx->log = fopen(v, "ae")) == NULL)
 		return (berth_error_sys(err, "open log file %s", v));
-	if (oci_args_has(g, "systemd-cgroup"))
+	if (args_has(g, "systemd-cgroup"))
 		return (berth_error_set(err, OCI_E_USAGE, 0,
 		    "--systemd-cgroup is not supported: cgroupsPath is a "
 		    "cgroupfs path"));
-	if ((v = oci_args_get(g, "rootless")) != NULL &&
+	if ((v = args_get(g, "rootless")) != NULL &&
 	    strcmp(v, "false") != 0 && strcmp(v, "auto") != 0)
 		return (berth_error_set(err, OCI_E_USAGE, 0,
 		    "--rootless %s is not supported", v));
@@ -150,18 +150,18 @@ static int
 oci_main(struct oci_ctx *ctx, int argc, char **argv)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
-	cleanup_free struct oci_args *g = NULL;
+	cleanup_free struct args *g = NULL;
 	const struct oci_cmd *cmd;
-	struct oci_args *args;
+	struct args *args;
 
 	/* Two tables of every flag's values: kept off the stack. */
 	if ((g = calloc(2, sizeof(*g))) == NULL)
 		return (oci_failf(ctx, "out of memory"));
 	args = &g[1];
-	if (oci_args_parse(global_flags, argc - 1, argv + 1, true, g,
+	if (args_parse(&args_runc, global_flags, argc - 1, argv + 1, true, g,
 	    &err) < 0 || global_apply(ctx, g, &err) < 0)
 		return (oci_fail(ctx, &err));
-	if (oci_args_has(g, "version")) {
+	if (args_has(g, "version")) {
 		printf("%s version %s\nspec: %s\n", OCI_NAME, BERTH_VERSION,
 		    OCI_VERSION);
 		return (OCI_EXIT_OK);
@@ -175,7 +175,7 @@ oci_main(struct oci_ctx *ctx, int argc, char **argv)
 	}
 	if ((cmd = cmd_find(g->argv[0])) == NULL)
 		return (oci_failf(ctx, "No help topic for '%s'", g->argv[0]));
-	if (oci_args_parse(cmd->flags, g->argc - 1, g->argv + 1,
+	if (args_parse(&args_runc, cmd->flags, g->argc - 1, g->argv + 1,
 	    cmd->flags_first, args, &err) < 0)
 		return (oci_fail(ctx, &err));
 	if (args->help) {

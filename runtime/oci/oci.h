@@ -16,14 +16,13 @@
 
 #include <jansson.h>
 
+#include "args.h"
 #include "config.h"
 #include "error.h"
 
 #define OCI_NAME		"berth-runtime"
 #define OCI_DEFAULT_ROOT	"/run/berth-runtime"
 #define OCI_VERSION		"1.2.0"		/* runtime-spec we follow */
-#define OCI_FLAGS_MAX		24
-#define OCI_VALUES_MAX		64		/* of one repeated flag */
 
 #define OCI_EXIT_OK		0
 #define OCI_EXIT_FAILURE	1
@@ -33,25 +32,6 @@
 #define OCI_E_NOT_FOUND		"io.berth.Runtime.ContainerNotFound"
 #define OCI_E_EXISTS		"io.berth.Runtime.ContainerExists"
 #define OCI_E_STATE		"io.berth.Runtime.InvalidState"
-
-struct oci_flag {
-	const char	*name;		/* long name, without "--" */
-	char		 letter;	/* short letter, or 0 */
-	const char	*arg;		/* the value's name, or NULL: a switch */
-	const char	*help;
-};
-
-/* A command line parsed against a flag table.  A flag given several
- * times keeps every value (exec -e A=1 -e B=2). */
-struct oci_args {
-	const struct oci_flag	*flags;
-	const char		*values[OCI_FLAGS_MAX][OCI_VALUES_MAX];
-	int			 nvalues[OCI_FLAGS_MAX];
-	bool			 set[OCI_FLAGS_MAX];
-	bool			 help;
-	int			 argc;		/* positional arguments */
-	char			**argv;
-};
 
 enum oci_log_format {
 	OCI_LOG_TEXT,
@@ -70,26 +50,15 @@ struct oci_cmd {
 	const char		*name;
 	const char		*usage;		/* after "berth-runtime NAME " */
 	const char		*summary;
-	const struct oci_flag	*flags;		/* ends with { NULL } */
+	const struct args_flag	*flags;		/* ends with { NULL } */
 	int			 args_min;
 	int			 args_max;	/* -1: no limit */
 	/* Flags end at the first positional argument (exec ID CMD -x). */
 	bool			 flags_first;
 	/* Returns the exit status. */
 	int			(*exec)(struct oci_ctx *,
-				    const struct oci_args *);
+				    const struct args *);
 };
-
-/* args.c */
-int	oci_args_parse(const struct oci_flag *flags, int argc, char **argv,
-	    bool stop_at_positional, struct oci_args *args,
-	    struct berth_error *err);
-bool	oci_args_has(const struct oci_args *args, const char *name);
-/* The last value given, or NULL. */
-const char *oci_args_get(const struct oci_args *args, const char *name);
-/* Every value given, in order; *n set to their count. */
-const char *const *oci_args_all(const struct oci_args *args,
-	    const char *name, int *n);
 
 /* report.c: errors and debug lines, on stderr and in --log. */
 int	oci_fail(struct oci_ctx *ctx, const struct berth_error *err);
@@ -124,6 +93,6 @@ extern const struct oci_cmd cmd_state_entry;
 
 /* A container ID argument checked, or an error printed: the ID or
  * NULL. */
-const char *oci_arg_id(struct oci_ctx *ctx, const struct oci_args *args);
+const char *oci_arg_id(struct oci_ctx *ctx, const struct args *args);
 
 #endif

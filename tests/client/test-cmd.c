@@ -49,7 +49,7 @@ static void
 test_every_entry_is_complete(void)
 {
 	const struct cmd_entry *const *e;
-	const struct cmd_flag *f;
+	const struct args_flag *f;
 	int n = 0, nflags;
 
 	for (e = cmd_table; *e != NULL; e++, n++) {
@@ -66,7 +66,7 @@ test_every_entry_is_complete(void)
 			CHECK(f->help != NULL && f->help[0] != '\0');
 			CHECK(strcmp(f->name, "help") != 0);
 		}
-		CHECK(nflags <= CLI_FLAGS_MAX);
+		CHECK(nflags <= ARGS_FLAGS_MAX);
 		/* Sorted, so that lists and completions read in order. */
 		if (e[1] != NULL)
 			CHECK(strcmp((*e)->name, e[1]->name) < 0);
@@ -83,7 +83,7 @@ static void
 test_help_for_every_command(void)
 {
 	const struct cmd_entry *const *e;
-	const struct cmd_flag *f;
+	const struct args_flag *f;
 	struct run a, b;
 	char want[256];
 
@@ -198,7 +198,7 @@ test_usage_errors_exit_125_with_a_hint(void)
 	run_free(&r);
 }
 
-static const struct cmd_flag test_flags[] = {
+static const struct args_flag test_flags[] = {
 	{ "format", 'f', "FORMAT", "a value" },
 	{ "all", 'a', NULL, "a switch" },
 	{ "quiet", 'q', NULL, "another switch" },
@@ -206,7 +206,7 @@ static const struct cmd_flag test_flags[] = {
 };
 
 static int
-parse(const char *const *argv, bool stop, struct cmd_args *args)
+parse(const char *const *argv, bool stop, struct args *args)
 {
 	static char *copy[16];
 	struct berth_error err = BERTH_ERROR_INIT;
@@ -214,7 +214,7 @@ parse(const char *const *argv, bool stop, struct cmd_args *args)
 
 	for (argc = 0; argv[argc] != NULL; argc++)
 		copy[argc] = (char *)argv[argc];
-	rc = args_parse(test_flags, argc, copy, stop, args, &err);
+	rc = args_parse(&args_docker, test_flags, argc, copy, stop, args, &err);
 	berth_error_clear(&err);
 	return (rc);
 }
@@ -222,7 +222,7 @@ parse(const char *const *argv, bool stop, struct cmd_args *args)
 static void
 test_flags_parse_from_the_table(void)
 {
-	struct cmd_args a;
+	struct args a;
 
 	CHECK(parse((const char *[]){ "x", "--format", "json", "y", "-aq",
 	    NULL }, false, &a) == 0);
@@ -257,7 +257,7 @@ test_flags_parse_from_the_table(void)
 		for (i = 0; in[i] != NULL; i++)
 			v[i] = (char *)in[i];
 		v[i] = NULL;
-		CHECK(args_parse(test_flags, 7, v, false, &a, &(struct
+		CHECK(args_parse(&args_docker, test_flags, 7, v, false, &a, &(struct
 		    berth_error)BERTH_ERROR_INIT) == 0);
 		CHECK(a.argc == 3 && strcmp(v[0], "p1") == 0 &&
 		    strcmp(v[1], "p2") == 0 && strcmp(v[2], "-q") == 0);
