@@ -12,13 +12,13 @@
 #include "child.h"
 
 int
-sync_send(int fd, int type, int pass_fd)
+send_with_fd(int sock, const void *data, size_t len, int pass_fd)
 {
 	union {
 		struct cmsghdr	hdr;
 		char		buf[CMSG_SPACE(sizeof(int))];
 	} u;
-	struct iovec iov = { .iov_base = &type, .iov_len = sizeof(type) };
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *cm;
 
@@ -32,7 +32,13 @@ sync_send(int fd, int type, int pass_fd)
 		cm->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
 	}
-	return (sendmsg(fd, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0);
+	return (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0);
+}
+
+int
+sync_send(int fd, int type, int pass_fd)
+{
+	return (send_with_fd(fd, &type, sizeof(type), pass_fd));
 }
 
 static void __attribute__((noreturn))

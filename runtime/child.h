@@ -61,7 +61,8 @@ void	child_fail(struct child_ctx *c, const char *name, int errnum,
 /* Report a berth_error (from a library step) and exit. */
 void	child_fail_error(struct child_ctx *c, const struct berth_error *err)
 	    __attribute__((noreturn));
-/* Send a message, optionally with an fd. */
+/* Send a message, optionally with an fd (SCM_RIGHTS; -1 for none). */
+int	send_with_fd(int sock, const void *data, size_t len, int pass_fd);
 int	sync_send(int fd, int type, int pass_fd);
 
 /* rootfs.c: mount namespace set-up up to and including pivot_root, the
@@ -81,6 +82,7 @@ void	spawn_child_start(struct child_ctx *c, pid_t parent);
 int	spawn_wait_child(int sock, const struct rt_spawn_opts *opts,
 	    struct rt_container *out, struct berth_error *err);
 void	spawn_abort_child(int pidfd);
+void	spawn_abort(int pidfd, struct rt_container *out);
 
 /* process.c: everything after the filesystem, ending in exec. */
 void	process_exec(struct child_ctx *c) __attribute__((noreturn));

@@ -117,11 +117,7 @@ rt_exec(const struct rt_spec *spec, int container_pidfd, struct rt_cgroup *cg,
 	    (send(sock[0], &go, sizeof(go), MSG_NOSIGNAL) < 0 &&
 	    berth_error_sys(err, "start the exec's set-up")) ||
 	    spawn_wait_child(sock[0], opts, out, err) < 0) {
-		spawn_abort_child(pidfd);
-		close(pidfd);
-		if (out->console_fd >= 0)
-			close(out->console_fd);
-		out->console_fd = -1;
+		spawn_abort(pidfd, out);
 		goto out;
 	}
 	out->pid = pid;

@@ -193,24 +193,9 @@ write_idmap(pid_t pid, const char *file, const struct rt_idmap *maps,
 static int
 send_console(int sock, int master, struct berth_error *err)
 {
-	char name[] = "console";
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cm;
+	static const char name[] = "console";
 
-	memset(&u, 0, sizeof(u));
-	msg.msg_control = u.buf;
-	msg.msg_controllen = sizeof(u.buf);
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &master, sizeof(int));
-	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+	if (send_with_fd(sock, name, sizeof(name), master) < 0)
 		return (berth_error_sys(err, "send the terminal to the "
 		    "console socket"));
 	return (0);
@@ -304,6 +289,17 @@ spawn_abort_child(int pidfd)
 	while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 &&
 	    errno == EINTR)
 		;
+}
+
+/* The same, and drop what the caller would have got. */
+void
+spawn_abort(int pidfd, struct rt_container *out)
+{
+	spawn_abort_child(pidfd);
+	close(pidfd);
+	if (out->console_fd >= 0)
+		close(out->console_fd);
+	out->console_fd = -1;
 }
 
 /* Whether a sysctl belongs to a namespace the container owns. */
@@ -533,11 +529,7 @@ rt_spawn(const struct rt_spec *spec, const struct rt_spawn_opts *opts,
 	p.sock[1] = -1;
 	if (parent_setup(spec, &p, pid, err) < 0 ||
 	    spawn_wait_child(p.sock[0], opts, out, err) < 0) {
-		spawn_abort_child(pidfd);
-		close(pidfd);
-		if (out->console_fd >= 0)
-			close(out->console_fd);
-		out->console_fd = -1;
+		spawn_abort(pidfd, out);
 		goto out;
 	}
 	out->pid = pid;
