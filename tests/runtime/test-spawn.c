@@ -322,6 +322,71 @@ exec_joins_and_reports_errors(void)
 	berth_error_clear(&err);
 }
 
+/*
+ * While the container's init is still berth's set-up process (created,
+ * waiting on its exec fifo), a process in the container must not reach
+ * the binary behind it through /proc/1/exe: the set-up process is
+ * non-dumpable until it execs.  A dumpable one would show the host's
+ * path of this test binary, and could be opened for writing.
+ */
+static void
+setup_process_is_out_of_reach(void)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct rt_spawn_opts opts, eopts;
+	struct rt_container c, e;
+	struct rt_process proc;
+	struct rt_spec spec;
+	char fifo[256], out[512];
+	size_t len;
+	ssize_t n;
+	siginfo_t si;
+	int p[2];
+
+	make_spec(&spec, "true");
+	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", top);
+	CHECK(mkfifo(fifo, 0600) == 0);
+	rt_spawn_opts_init(&opts);
+	opts.exec_fifo = fifo;
+	CHECK(rt_spawn(&spec, &opts, &c, &err) == 0);
+	proc = spec.process;
+	proc.args = strv("sh", "-c", "readlink /proc/1/exe; echo r=$?; "
+	    "head -c1 /proc/1/exe >/dev/null; echo o=$?");
+	CHECK(pipe2(p, O_CLOEXEC) == 0);
+	rt_spawn_opts_init(&eopts);
+	eopts.stdio[1] = p[1];
+	eopts.stdio[2] = p[1];
+	CHECK(rt_exec(&spec, c.pidfd, c.cgroup, &proc, &eopts, &e, &err) ==
+	    0);
+	close(p[1]);
+	len = 0;
+	while (len + 1 < sizeof(out) && (n = read(p[0], out + len,
+	    sizeof(out) - len - 1)) > 0)
+		len += (size_t)n;
+	out[len] = '\0';
+	close(p[0]);
+	if (strstr(out, "r=1") == NULL || strstr(out, "o=1") == NULL) {
+		fprintf(stderr, "# %s", out);
+		CHECK(0);
+	}
+	CHECK(strstr(out, "test-spawn") == NULL);
+	CHECK(waitid(P_PIDFD, (id_t)e.pidfd, &si, WEXITED) == 0);
+	rt_container_release(&e);
+	/* Started, it runs its command and exits 0. */
+	CHECK(rt_start_fifo(fifo, &err) == 0);
+	CHECK(waitid(P_PIDFD, (id_t)c.pidfd, &si, WEXITED) == 0);
+	CHECK(si.si_code == CLD_EXITED && si.si_status == 0);
+	CHECK(cgroup_destroy(c.cgroup, &err) == 0);
+	rt_container_release(&c);
+	free(proc.args[0]);
+	free(proc.args[1]);
+	free(proc.args[2]);
+	free(proc.args);
+	unlink(fifo);
+	spec_free(&spec);
+	berth_error_clear(&err);
+}
+
 static void
 bad_specs_refused_with_nothing_left(void)
 {
@@ -380,6 +445,7 @@ main(void)
 	RUN(privileged_gets_all_caps_and_host_devices);
 	RUN(terminal_master_is_returned);
 	RUN(exec_joins_and_reports_errors);
+	RUN(setup_process_is_out_of_reach);
 	RUN(bad_specs_refused_with_nothing_left);
 	CHECK(cgroup_remove_parent(cgparent, &err) == 0);
 	berth_error_clear(&err);
