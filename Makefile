@@ -25,12 +25,14 @@ FUZZ_TIME	?= 20
 PYTHON		?= /usr/bin/python3
 BERTH_URL	?=
 
-PKGS		:= libevent msgpack jansson libseccomp libcap
+PKGS		:= libevent msgpack jansson libseccomp libcap libcrypto sqlite3 \
+		   libarchive
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS		+= $(OPT) -std=gnu11 -Wall -Wextra $(WERROR) $(SANITIZE) \
 		   -fPIC -D_GNU_SOURCE -iquote protocol -iquote client -iquote runtime \
+		   -iquote store \
 		   -iquote $(BUILD)/gen \
 		   -DBERTH_VERSION='"$(VERSION)"' -DBERTH_URL='"$(BERTH_URL)"' \
 		   $(PKG_CFLAGS)
@@ -51,6 +53,9 @@ CLI_OBJ		:= $(CLI_SRC:%.c=$(BUILD)/%.o)
 RUNTIME_SRC	:= $(wildcard runtime/*.c)
 RUNTIME_OBJ	:= $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
 OCI_SRC		:= $(wildcard runtime/oci/*.c)
+# The store: blobs, metadata, layers.
+STORE_SRC	:= $(wildcard store/*.c)
+STORE_OBJ	:= $(STORE_SRC:%.c=$(BUILD)/%.o)
 OCI_OBJ		:= $(OCI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC	:= $(wildcard tests/*/test-*.c)
 UNIT_BIN	:= $(UNIT_SRC:%.c=$(BUILD)/%)
@@ -65,6 +70,7 @@ LIBBERTH_A	:= $(BUILD)/libberth.a
 LIBBERTH_SO	:= $(BUILD)/libberth.so.0
 LIBRUNTIME	:= $(BUILD)/libberth-runtime.a
 RUNTIME_CLI	:= $(BUILD)/berth-runtime
+LIBSTORE	:= $(BUILD)/libberth-store.a
 
 .PHONY: all deps test check unit asan fuzz bench install uninstall clean run
 
@@ -91,6 +97,9 @@ $(LIBPROTO): $(PROTOCOL_OBJ)
 
 $(LIBRUNTIME): $(RUNTIME_OBJ)
 	rm -f $@ && ar rcs $@ $^
+
+$(LIBSTORE): $(STORE_OBJ) $(PROTOCOL_OBJ)
+	rm -f $@ && ar rcs $@ $(STORE_OBJ)
 
 $(RUNTIME_CLI): $(OCI_OBJ) $(LIBRUNTIME) $(LIBPROTO)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -127,6 +136,12 @@ CLI_TEST_OBJ	:= $(filter-out $(BUILD)/client/main.o,$(CLI_OBJ))
 $(BUILD)/tests/client/%: tests/client/%.c $(CLI_TEST_OBJ) $(LIBBERTH_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -iquote tests -o $@ $< $(CLI_TEST_OBJ) $(LIBBERTH_A) \
+	    $(LDFLAGS) $(LDLIBS)
+
+# The store's unit tests link the store library.
+$(BUILD)/tests/store/%: tests/store/%.c $(LIBSTORE) $(LIBPROTO)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -iquote tests -o $@ $< $(LIBSTORE) $(LIBPROTO) \
 	    $(LDFLAGS) $(LDLIBS)
 
 # The runtime's unit tests link the spawner library.
