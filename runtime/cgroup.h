@@ -78,6 +78,32 @@ int	cgroup_kill(struct rt_cgroup *cg, int sig, struct berth_error *err);
 /* Remove the cgroup (in every hierarchy), killing what is left in it
  * first, waiting for it to empty (bounded). */
 int	cgroup_destroy(struct rt_cgroup *cg, struct berth_error *err);
+/*
+ * Event fds for a supervisor's loop (cgroup-events.c): poll ev.fd for
+ * POLLIN (v1, an eventfd) or POLLPRI (v2, a cgroup file), then call
+ * cgroup_event_ack: it consumes the wake-up and gives, for OOM, the OOM
+ * events since the last ack (v1) or the cgroup's oom_kill count (v2), and
+ * for populated, 1 or 0.  Populated needs v2 (Unsupported on v1).
+ */
+enum cgroup_event_kind {
+	CGROUP_EVENT_OOM,
+	CGROUP_EVENT_POPULATED,
+};
+
+struct cgroup_event {
+	int			 fd;		/* to poll */
+	int			 file_fd;	/* kept open while watching */
+	enum cgroup_event_kind	 kind;
+	enum cgroup_mode	 mode;
+};
+
+void	cgroup_event_init(struct cgroup_event *ev);
+int	cgroup_event_open(struct rt_cgroup *cg, enum cgroup_event_kind kind,
+	    struct cgroup_event *ev, struct berth_error *err);
+int	cgroup_event_ack(struct cgroup_event *ev, uint64_t *value,
+	    struct berth_error *err);
+void	cgroup_event_close(struct cgroup_event *ev);
+
 /* Remove an empty parent directory berth made (e.g. "berth-test-42"). */
 int	cgroup_remove_parent(const char *path, struct berth_error *err);
 

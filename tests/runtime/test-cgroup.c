@@ -1134,6 +1134,105 @@ test_device_rules(void)
 	}
 }
 
+/* Poll an event fd for the wake-up its cgroup version gives. */
+static bool
+event_fires(const struct cgroup_event *ev, int ms)
+{
+	struct pollfd pfd = { .fd = ev->fd,
+	    .events = ev->mode == CGROUP_V1 ? POLLIN : POLLPRI };
+
+	return (poll(&pfd, 1, ms) == 1);
+}
+
+/* The OOM event fd wakes when the kernel kills in the cgroup, and the
+ * ack counts it; with nothing happening it stays quiet. */
+static void
+test_oom_event_wakes(void)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct cgroup_event ev;
+	struct rt_resources r;
+	struct rt_cgroup *cg;
+	size_t size = 64 * MIB;
+	uint64_t n = 0;
+	int gp[2], status;
+	pid_t pid;
+
+	res_none(&r);
+	r.memory_limit = 16 * MIB;
+	if (native == CGROUP_V2 || exists("%s/%s", ROOT "/memory",
+	    "memory.memsw.limit_in_bytes"))
+		r.memory_swap = 0;
+	if ((cg = make("oomev", &r)) == NULL) {
+		CHECK(!"create");
+		return;
+	}
+	CHECK(cgroup_event_open(cg, CGROUP_EVENT_OOM, &ev, &err) == 0);
+	CHECK(!event_fires(&ev, 100));
+	pid = spawn_after_go(gp, touch_memory, &size);
+	CHECK(cgroup_attach(cg, pid, &err) == 0);
+	go(gp);
+	CHECK(event_fires(&ev, 10000));
+	CHECK(cgroup_event_ack(&ev, &n, &err) == 0);
+	CHECK(n >= 1);
+	status = wait_status(pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	cgroup_event_close(&ev);
+	finish(cg);
+	berth_error_clear(&err);
+}
+
+/* v2: "populated" goes to 0 when the last process leaves; v1 says it
+ * cannot. */
+static void
+test_populated_event(void)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct cgroup_event ev;
+	struct rt_resources r;
+	struct rt_cgroup *cg;
+	uint64_t v = 9;
+	pid_t pid;
+
+	res_none(&r);
+	if (native == CGROUP_V1) {
+		if ((cg = make("popv1", &r)) != NULL) {
+			CHECK(cgroup_event_open(cg, CGROUP_EVENT_POPULATED,
+			    &ev, &err) == -1);
+			CHECK(berth_error_is(&err, RT_E_UNSUPPORTED));
+			finish(cg);
+		}
+		if (!hybrid) {
+			berth_error_clear(&err);
+			return;
+		}
+		use_v2_unified();
+	}
+	cg = make("popv2", &r);
+	use_native();
+	if (cg == NULL) {
+		CHECK(!"create on v2");
+		return;
+	}
+	CHECK(cgroup_event_open(cg, CGROUP_EVENT_POPULATED, &ev, &err) == 0);
+	pid = spawn_pauser();
+	CHECK(cgroup_attach(cg, pid, &err) == 0);
+	CHECK(event_fires(&ev, 5000));
+	CHECK(cgroup_event_ack(&ev, &v, &err) == 0 && v == 1);
+	kill(pid, SIGKILL);
+	(void)wait_status(pid);
+	CHECK(event_fires(&ev, 5000));
+	CHECK(cgroup_event_ack(&ev, &v, &err) == 0 && v == 0);
+	/* Without the memory controller there is no memory.events. */
+	if (hybrid)
+		CHECK(cgroup_event_open(cg, CGROUP_EVENT_OOM, &(struct
+		    cgroup_event){ .fd = -1 }, &err) == -1 &&
+		    berth_error_is(&err, RT_E_UNSUPPORTED));
+	cgroup_event_close(&ev);
+	finish(cg);
+	berth_error_clear(&err);
+}
+
 static void
 test_nothing_left_behind(void)
 {
@@ -1205,6 +1304,8 @@ main(void)
 	RUN(test_v2_clone_into_cgroup);
 	RUN(test_shares_to_weight);
 	RUN(test_device_rules);
+	RUN(test_oom_event_wakes);
+	RUN(test_populated_event);
 	RUN(test_nothing_left_behind);
 	cleanup();
 	UNIT_EXIT();
