@@ -5,8 +5,11 @@
  *
  * The sync socket (SOCK_SEQPACKET, close-on-exec in the child):
  *   parent -> child	SYNC_GO once the parent has done its part (v1
- *			cgroup membership, uid/gid maps)
- *   child -> parent	SYNC_CONSOLE with the pty master (SCM_RIGHTS),
+ *			cgroup membership, uid/gid maps), and again after
+ *			before_pivot
+ *   child -> parent	SYNC_BEFORE_PIVOT when the mounts are done and the
+ *			caller asked to act before pivot_root (it waits),
+ *			SYNC_CONSOLE with the pty master (SCM_RIGHTS),
  *			SYNC_READY when set up and waiting on the exec fifo,
  *			SYNC_ERROR with a struct child_error, then exit;
  *   end of file	the exec succeeded (the socket closed with it).
@@ -28,6 +31,7 @@ enum sync_msg {
 	SYNC_CONSOLE,
 	SYNC_READY,
 	SYNC_ERROR,
+	SYNC_BEFORE_PIVOT,	/* child waits for GO (before_pivot) */
 };
 
 /* The step that failed, for the message the caller sees. */
@@ -79,7 +83,7 @@ pid_t	spawn_clone3(uint64_t flags, int cgroup_fd, int *pidfd);
 /* parent: the pid the child must see as its parent, 0 when the parent is
  * outside the child's pid namespace. */
 void	spawn_child_start(struct child_ctx *c, pid_t parent);
-int	spawn_wait_child(int sock, const struct rt_spawn_opts *opts,
+int	spawn_wait_child(int sock, pid_t pid, const struct rt_spawn_opts *opts,
 	    struct rt_container *out, struct berth_error *err);
 void	spawn_abort_child(int pidfd);
 void	spawn_abort(int pidfd, struct rt_container *out);

@@ -116,7 +116,7 @@ rt_exec(const struct rt_spec *spec, int container_pidfd, struct rt_cgroup *cg,
 	    cgroup_attach(cg, pid, err) < 0) ||
 	    (send(sock[0], &go, sizeof(go), MSG_NOSIGNAL) < 0 &&
 	    berth_error_sys(err, "start the exec's set-up")) ||
-	    spawn_wait_child(sock[0], opts, out, err) < 0) {
+	    spawn_wait_child(sock[0], pid, opts, out, err) < 0) {
 		spawn_abort(pidfd, out);
 		goto out;
 	}

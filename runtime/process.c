@@ -329,10 +329,11 @@ wait_for_start(struct child_ctx *c)
 		(void)prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 		return;
 	}
+	/* The creator may exit as soon as it hears "ready": the container
+	 * must not die with it, so the parent-death signal goes first. */
+	(void)prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	if (sync_send(c->sync_fd, SYNC_READY, -1) < 0)
 		child_fail(c, RT_E_SETUP, errno, 1, "report ready");
-	/* The creator may exit now; the container must not die with it. */
-	(void)prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", c->exec_fifo_fd);
 	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
 		child_fail(c, RT_E_SETUP, errno, 1, "open the exec fifo");

@@ -512,6 +512,21 @@ console_setup(struct child_ctx *c, bool bind_console)
 	c->console_slave = slave;
 }
 
+/* Let the parent act on the finished mounts (OCI prestart hooks). */
+static void
+wait_before_pivot(struct child_ctx *c)
+{
+	int type = 0;
+
+	if (c->opts->before_pivot == NULL)
+		return;
+	if (sync_send(c->sync_fd, SYNC_BEFORE_PIVOT, -1) < 0)
+		child_fail(c, RT_E_SETUP, errno, 1, "report the mounts done");
+	if (read(c->sync_fd, &type, sizeof(type)) != sizeof(type) ||
+	    type != SYNC_GO)
+		_exit(1);
+}
+
 static void
 pivot(struct child_ctx *c)
 {
@@ -666,6 +681,7 @@ rootfs_setup(struct child_ctx *c)
 	if (c->process->terminal)
 		console_setup(c, true);
 	close(rootfd);
+	wait_before_pivot(c);
 	pivot(c);
 	set_sysctls(c);
 	if (!spec->privileged) {

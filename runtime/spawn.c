@@ -206,9 +206,10 @@ send_console(int sock, int master, struct berth_error *err)
  * the exec fifo (READY), or failed (ERROR).
  */
 int
-spawn_wait_child(int sock, const struct rt_spawn_opts *opts,
+spawn_wait_child(int sock, pid_t pid, const struct rt_spawn_opts *opts,
     struct rt_container *out, struct berth_error *err)
 {
+	int go = SYNC_GO;
 	union {
 		int			type;
 		struct child_error	ce;
@@ -259,6 +260,15 @@ spawn_wait_child(int sock, const struct rt_spawn_opts *opts,
 			break;
 		case SYNC_READY:
 			return (0);
+		case SYNC_BEFORE_PIVOT:
+			if (opts->before_pivot != NULL &&
+			    opts->before_pivot(opts->before_pivot_arg, pid,
+			    err) < 0)
+				return (-1);
+			if (send(sock, &go, sizeof(go), MSG_NOSIGNAL) < 0)
+				return (berth_error_sys(err, "resume the "
+				    "container's set-up"));
+			break;
 		case SYNC_ERROR:
 			if ((size_t)n < sizeof(m.ce))
 				return (berth_error_set(err, RT_E_SETUP, 0,
@@ -528,7 +538,7 @@ rt_spawn(const struct rt_spec *spec, const struct rt_spawn_opts *opts,
 	close(p.sock[1]);
 	p.sock[1] = -1;
 	if (parent_setup(spec, &p, pid, err) < 0 ||
-	    spawn_wait_child(p.sock[0], opts, out, err) < 0) {
+	    spawn_wait_child(p.sock[0], pid, opts, out, err) < 0) {
 		spawn_abort(pidfd, out);
 		goto out;
 	}

@@ -31,6 +31,12 @@ struct rt_spawn_opts {
 	 * goes to the caller or the console socket; 0 leaves it. */
 	unsigned short	 console_rows;
 	unsigned short	 console_cols;
+	/* Called once the container's namespaces and mounts exist and
+	 * before pivot_root, while the child waits (OCI prestart and
+	 * createRuntime hooks); a failure aborts the spawn. */
+	int		(*before_pivot)(void *arg, pid_t pid,
+			    struct berth_error *err);
+	void		*before_pivot_arg;
 	/* The RLIMIT_NOFILE the process starts with when the spec has none
 	 * (berthd raised its own); 0 keeps the caller's. */
 	unsigned long	 nofile_soft;

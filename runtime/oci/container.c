@@ -192,19 +192,53 @@ hooks_run_warn(struct oci_ctx *ctx, const struct oci_hooks *hooks,
 /* prestart then createRuntime (runc's order), in our namespaces, once
  * the container exists: a failure stops it, runs poststop (the spec's
  * lifecycle goes on with delete) and fails the create. */
+/* What the spawner's before-pivot call needs to run the create hooks. */
+struct create_hook_ctx {
+	struct oci_container	*c;
+	struct oci_config	*cfg;
+	bool			 ran;		/* a hook was started */
+};
+
+/* The state the hooks read, filled as soon as the process exists. */
 static int
-create_hooks(struct oci_ctx *ctx, struct oci_container *c,
-    struct oci_config *cfg, struct rt_container *out,
+state_fill(struct oci_container *c, struct oci_config *cfg, pid_t pid,
     struct berth_error *err)
 {
-	if (hooks_run(&cfg->hooks, c, OCI_HOOK_PRESTART, OCI_STATUS_CREATED,
-	    err) == 0 && hooks_run(&cfg->hooks, c, OCI_HOOK_CREATE_RUNTIME,
-	    OCI_STATUS_CREATED, err) == 0)
-		return (0);
-	spawned_undo(out);
-	hooks_run_warn(ctx, &cfg->hooks, c, OCI_HOOK_POSTSTOP,
-	    OCI_STATUS_STOPPED);
-	return (berth_error_wrap(err, "create container %s", c->st.id));
+	char created[48];
+
+	c->st.pid = pid;
+	if (proc_start_time(pid, &c->st.start_time, NULL) < 0)
+		return (berth_error_sys(err, "read /proc/%d/stat", (int)pid));
+	state_now_rfc3339(created, sizeof(created));
+	if ((c->st.bundle = strdup(cfg->bundle)) == NULL ||
+	    (c->st.rootfs = strdup(cfg->spec.root_path)) == NULL ||
+	    (c->st.created = strdup(created)) == NULL ||
+	    (c->st.cgroup_path = strdup(cfg->spec.cgroup_path)) == NULL)
+		return (berth_error_sys(err, "state"));
+	c->st.annotations = json_incref(cfg->annotations);
+	return (state_save(c, err));
+}
+
+/*
+ * prestart and createRuntime: after the namespaces and mounts exist,
+ * before pivot_root, as the OCI runtime spec orders them (a hook may act
+ * on the root as the host sees it).  The spawner calls this while the
+ * container's set-up waits.
+ */
+static int
+create_hooks(void *arg, pid_t pid, struct berth_error *err)
+{
+	struct create_hook_ctx *h = arg;
+
+	if (state_fill(h->c, h->cfg, pid, err) < 0)
+		return (-1);
+	h->ran = h->cfg->hooks.n[OCI_HOOK_PRESTART] > 0 ||
+	    h->cfg->hooks.n[OCI_HOOK_CREATE_RUNTIME] > 0;
+	if (hooks_run(&h->cfg->hooks, h->c, OCI_HOOK_PRESTART,
+	    OCI_STATUS_CREATED, err) < 0 || hooks_run(&h->cfg->hooks, h->c,
+	    OCI_HOOK_CREATE_RUNTIME, OCI_STATUS_CREATED, err) < 0)
+		return (-1);
+	return (0);
 }
 
 /* Say which ambient capabilities the config asked but cannot have. */
@@ -226,8 +260,8 @@ create_steps(struct oci_ctx *ctx, const struct create_opts *o,
 {
 	cleanup_free char *path = NULL, *text = NULL, *fifo = NULL;
 	int fds[OCI_PRESERVE_FDS_MAX];
+	struct create_hook_ctx hook_ctx = { 0 };
 	struct rt_spawn_opts opts;
-	char created[48];
 	size_t len;
 	int rc;
 
@@ -263,34 +297,21 @@ create_steps(struct oci_ctx *ctx, const struct create_opts *o,
 	opts.exec_fifo = fifo;
 	opts.console_rows = cfg->console_height;
 	opts.console_cols = cfg->console_width;
+	hook_ctx.c = c;
+	hook_ctx.cfg = cfg;
+	opts.before_pivot = create_hooks;
+	opts.before_pivot_arg = &hook_ctx;
 	oci_debug(ctx, "spawning %s from %s", o->id, cfg->bundle);
 	rc = rt_spawn(&cfg->spec, &opts, out, err);
 	spawn_opts_release(&opts);
-	if (rc < 0)
-		return (-1);
-	c->st.pid = out->pid;
-	if (proc_start_time(out->pid, &c->st.start_time, NULL) < 0) {
-		berth_error_sys(err, "read /proc/%d/stat", (int)out->pid);
-		spawned_undo(out);
-		return (-1);
+	if (rc < 0) {
+		/* The spawner killed the process and removed its cgroup. */
+		if (hook_ctx.ran)
+			hooks_run_warn(ctx, &cfg->hooks, c, OCI_HOOK_POSTSTOP,
+			    OCI_STATUS_STOPPED);
+		return (berth_error_wrap(err, "create container %s",
+		    o->id));
 	}
-	state_now_rfc3339(created, sizeof(created));
-	if ((c->st.bundle = strdup(cfg->bundle)) == NULL ||
-	    (c->st.rootfs = strdup(cfg->spec.root_path)) == NULL ||
-	    (c->st.created = strdup(created)) == NULL ||
-	    (c->st.cgroup_path = strdup(out->cgroup != NULL ?
-	    cgroup_path(out->cgroup) : cfg->spec.cgroup_path)) == NULL) {
-		berth_error_sys(err, "state");
-		spawned_undo(out);
-		return (-1);
-	}
-	c->st.annotations = json_incref(cfg->annotations);
-	if (state_save(c, err) < 0) {
-		spawned_undo(out);
-		return (-1);
-	}
-	if (create_hooks(ctx, c, cfg, out, err) < 0)
-		return (-1);
 	/* Last: a caller that sees the pid file may act on the container
 	 * (runc writes it after the hooks too). */
 	if (o->pid_file != NULL && oci_write_pid_file(o->pid_file, out->pid,

@@ -103,3 +103,22 @@ def test_hooks_in_the_container_namespaces_are_refused(ctx):
             r = b.run()
             assert r.code != 0 and f"hooks.{kind} is not supported" in \
                 r.err, r
+
+
+def test_prestart_runs_before_pivot_root(ctx):
+    # Before pivot_root the container's process still has the host's tree
+    # as its root, with the rootfs (and the container's /proc mounted in
+    # it) at its host path; after pivot_root that path is gone from its
+    # view.  The spec runs prestart and createRuntime before pivot_root.
+    with Bundle(ctx, ["true"]) as b:
+        log = os.path.join(b.dir, "pivot.log")
+        probe = ('pid=$(sed -n \'s/.*"pid": *\\([0-9]*\\).*/\\1/p\'); '
+                 f'if [ -e /proc/$pid/root{b.rootfs}/bin/busybox ] && '
+                 f'[ -e /proc/$pid/root{b.rootfs}/proc/1/status ]; '
+                 f'then echo before >> {log}; else echo after >> {log}; fi')
+        hook = {"path": SH, "args": ["sh", "-c", probe]}
+        b.config["hooks"] = {"prestart": [hook], "createRuntime": [hook]}
+        b.write_config()
+        _create(b).ok()
+        with open(log) as f:
+            assert f.read().split() == ["before", "before"], log
