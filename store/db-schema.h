@@ -1,0 +1,46 @@
+/*
+ * The metadata schema as numbered migrations: migration i takes the
+ * database from version i to i + 1.  Never edit a released migration;
+ * append a new one and bump DB_SCHEMA_VERSION.
+ */
+#ifndef BERTH_STORE_DB_SCHEMA_H
+#define BERTH_STORE_DB_SCHEMA_H
+
+static const char *const db_migrations[] = {
+	/* 0 -> 1: blobs, layers, images, stacks, references. */
+	"CREATE TABLE blobs ("
+	"  digest TEXT PRIMARY KEY,"
+	"  size INTEGER NOT NULL,"
+	"  media_type TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE layers ("
+	"  chain_id TEXT PRIMARY KEY,"
+	"  diff_id TEXT NOT NULL,"
+	"  parent TEXT REFERENCES layers(chain_id)"
+	"    DEFERRABLE INITIALLY DEFERRED,"
+	"  blob TEXT REFERENCES blobs(digest) DEFERRABLE INITIALLY DEFERRED,"
+	"  size INTEGER NOT NULL DEFAULT 0,"
+	"  state TEXT NOT NULL DEFAULT 'absent'"
+	"    CHECK (state IN ('absent', 'unpacking', 'unpacked')));"
+	"CREATE INDEX layers_blob ON layers(blob);"
+	"CREATE INDEX layers_parent ON layers(parent);"
+	"CREATE TABLE images ("
+	"  id TEXT PRIMARY KEY REFERENCES blobs(digest),"
+	"  manifest TEXT REFERENCES blobs(digest),"
+	"  created INTEGER NOT NULL,"
+	"  size INTEGER NOT NULL);"
+	"CREATE INDEX images_manifest ON images(manifest);"
+	"CREATE TABLE image_layers ("
+	"  image TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+	"  position INTEGER NOT NULL,"
+	"  chain_id TEXT NOT NULL REFERENCES layers(chain_id),"
+	"  PRIMARY KEY (image, position));"
+	"CREATE INDEX image_layers_chain ON image_layers(chain_id);"
+	"CREATE TABLE refs ("
+	"  name TEXT PRIMARY KEY,"
+	"  image TEXT NOT NULL REFERENCES images(id));"
+	"CREATE INDEX refs_image ON refs(image);",
+};
+
+#define DB_NMIGRATIONS	(sizeof(db_migrations) / sizeof(db_migrations[0]))
+
+#endif

@@ -1,0 +1,121 @@
+/*
+ * The metadata database: blobs, layers, images, their layer stacks and
+ * references, in SQLite (WAL mode), every change in one transaction.
+ *
+ * Reference counts are derived by queries, never stored: an image's tags
+ * are its rows in refs, a layer's users its rows in image_layers, a
+ * blob's users the images and layers naming it.  A stored counter could
+ * drift from the rows it counts after a bug; a query cannot.
+ *
+ * References are stored as given; callers normalise them first
+ * (reference_normalize()).
+ */
+#ifndef BERTH_STORE_DB_H
+#define BERTH_STORE_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "digest.h"
+#include "error.h"
+
+#define STORE_E_DATABASE	"io.berth.Image.DatabaseError"
+#define STORE_E_IMAGE_NOT_FOUND	"io.berth.Image.NotFound"
+#define STORE_E_IMAGE_EXISTS	"io.berth.Image.AlreadyExists"
+#define STORE_E_IMAGE_IN_USE	"io.berth.Image.InUse"
+#define STORE_E_REF_NOT_FOUND	"io.berth.Image.ReferenceNotFound"
+
+/* The schema version this code writes; see migrations in db.c. */
+#define DB_SCHEMA_VERSION	1
+
+struct store_db;
+
+struct db_blob {
+	const char	*digest;
+	const char	*media_type;
+	uint64_t	 size;
+};
+
+struct db_layer {
+	const char	*diff_id;
+	struct db_blob	 blob;		/* blob.digest NULL: no blob stored */
+	uint64_t	 size;		/* unpacked size, 0 if unknown */
+};
+
+struct db_image {
+	const char	*id;		/* config digest */
+	struct db_blob	 config;	/* config.digest must equal id */
+	struct db_blob	 manifest;	/* manifest.digest NULL: none */
+	int64_t		 created;	/* seconds since the epoch */
+	uint64_t	 size;
+	const struct db_layer *layers;	/* bottom first */
+	size_t		 nlayers;
+	const char *const *refs;	/* normalised references */
+	size_t		 nrefs;
+};
+
+struct db_image_info {
+	char		 id[DIGEST_STR_SIZE];
+	char		*manifest;	/* NULL when none */
+	int64_t		 created;
+	uint64_t	 size;
+	char		**refs;
+	size_t		 nrefs;
+};
+
+int	 db_open(const char *path, struct store_db **out,
+	    struct berth_error *err);
+void	 db_close(struct store_db *db);
+int	 db_schema_version(struct store_db *db, int *version,
+	    struct berth_error *err);
+
+/* Transactions (BEGIN IMMEDIATE: take the write lock up front). */
+int	 db_begin(struct store_db *db, struct berth_error *err);
+int	 db_commit(struct store_db *db, struct berth_error *err);
+void	 db_rollback(struct store_db *db);
+
+/* Add an image with its blobs, layers (chain IDs computed here) and
+ * references, all or nothing.  An existing image id is refused. */
+int	 db_image_add(struct store_db *db, const struct db_image *img,
+	    struct berth_error *err);
+/* Point ref at an image, moving it from any other image. */
+int	 db_tag(struct store_db *db, const char *ref, const char *image_id,
+	    struct berth_error *err);
+int	 db_untag(struct store_db *db, const char *ref,
+	    struct berth_error *err);
+int	 db_resolve(struct store_db *db, const char *ref,
+	    char id[DIGEST_STR_SIZE], struct berth_error *err);
+int	 db_image_list(struct store_db *db, struct db_image_info **out,
+	    size_t *n, struct berth_error *err);
+void	 db_image_list_free(struct db_image_info *list, size_t n);
+/* The layer chain IDs of an image, bottom first. */
+int	 db_image_layers(struct store_db *db, const char *image_id,
+	    char ***chain_ids, size_t *n, struct berth_error *err);
+/* Delete an image; refused (STORE_E_IMAGE_IN_USE) while it has tags,
+ * unless force, which removes its tags too.  Layers and blobs stay for
+ * the garbage collector. */
+int	 db_image_delete(struct store_db *db, const char *image_id, bool force,
+	    struct berth_error *err);
+
+/* Layer unpack state: "absent", "unpacking", "unpacked". */
+int	 db_layer_set_state(struct store_db *db, const char *chain_id,
+	    const char *state, struct berth_error *err);
+
+/*
+ * Garbage collection, layers first: a layer no image lists, then a blob
+ * no image and no layer row names.  The caller removes the files, then
+ * forgets the rows.
+ */
+int	 db_gc_layers(struct store_db *db, char ***chain_ids, size_t *n,
+	    struct berth_error *err);
+int	 db_gc_blobs(struct store_db *db, char ***digests, size_t *n,
+	    struct berth_error *err);
+int	 db_layer_forget(struct store_db *db, const char *chain_id,
+	    struct berth_error *err);
+int	 db_blob_forget(struct store_db *db, const char *digest,
+	    struct berth_error *err);
+
+void	 db_strv_free(char **v, size_t n);
+
+#endif
