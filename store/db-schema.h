@@ -39,6 +39,13 @@ static const char *const db_migrations[] = {
 	"  name TEXT PRIMARY KEY,"
 	"  image TEXT NOT NULL REFERENCES images(id));"
 	"CREATE INDEX refs_image ON refs(image);",
+	/* 1 -> 2: unpacked layer directories, by diff ID (ROOT/layers/<hex>):
+	 * content depends on the diff ID alone, so stacks sharing a layer
+	 * share its directory, and a layer can be unpacked before any image
+	 * names it.  No row means absent. */
+	"CREATE TABLE layer_dirs ("
+	"  diff_id TEXT PRIMARY KEY,"
+	"  state TEXT NOT NULL CHECK (state IN ('unpacking', 'unpacked')));",
 };
 
 #define DB_NMIGRATIONS	(sizeof(db_migrations) / sizeof(db_migrations[0]))

@@ -648,3 +648,64 @@ db_blob_forget(struct store_db *db, const char *digest,
 		return (berth_error_wrap(err, "blob %s", digest));
 	return (0);
 }
+
+int
+db_layer_dir_set_state(struct store_db *db, const char *diff_id,
+    const char *state, struct berth_error *err)
+{
+	int rc;
+
+	if (strcmp(state, "absent") == 0)
+		rc = run1(db, "DELETE FROM layer_dirs WHERE diff_id = ?",
+		    diff_id, NULL, "forget layer directory", err);
+	else
+		rc = run1(db, "INSERT INTO layer_dirs (diff_id, state) "
+		    "VALUES (?, ?) ON CONFLICT (diff_id) DO UPDATE SET "
+		    "state = excluded.state", diff_id, state,
+		    "set layer directory state", err);
+	if (rc == -1)
+		return (berth_error_wrap(err, "layer %s", diff_id));
+	return (0);
+}
+
+int
+db_layer_dir_state(struct store_db *db, const char *diff_id,
+    char state[DB_STATE_SIZE], struct berth_error *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	int rc;
+
+	st = prepare(db, "SELECT state FROM layer_dirs WHERE diff_id = ?",
+	    err);
+	if (st == NULL)
+		return (-1);
+	bind_text(st, 1, diff_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		snprintf(state, DB_STATE_SIZE, "absent");
+	else if (rc == SQLITE_ROW)
+		snprintf(state, DB_STATE_SIZE, "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+	else {
+		db_error(db, err, "read layer directory state");
+		return (berth_error_wrap(err, "layer %s", diff_id));
+	}
+	return (0);
+}
+
+int
+db_layer_dirs(struct store_db *db, const char *state, char ***diff_ids,
+    size_t *n, struct berth_error *err)
+{
+	return (strv_query(db, "SELECT diff_id FROM layer_dirs WHERE "
+	    "state = ? ORDER BY diff_id", state, diff_ids, n, err));
+}
+
+int
+db_gc_layer_dirs(struct store_db *db, char ***diff_ids, size_t *n,
+    struct berth_error *err)
+{
+	return (strv_query(db, "SELECT diff_id FROM layer_dirs d WHERE NOT "
+	    "EXISTS (SELECT 1 FROM layers l WHERE l.diff_id = d.diff_id) "
+	    "ORDER BY diff_id", NULL, diff_ids, n, err));
+}

@@ -27,7 +27,7 @@
 #define STORE_E_REF_NOT_FOUND	"io.berth.Image.ReferenceNotFound"
 
 /* The schema version this code writes; see migrations in db.c. */
-#define DB_SCHEMA_VERSION	1
+#define DB_SCHEMA_VERSION	2
 
 struct store_db;
 
@@ -101,6 +101,23 @@ int	 db_image_delete(struct store_db *db, const char *image_id, bool force,
 /* Layer unpack state: "absent", "unpacking", "unpacked". */
 int	 db_layer_set_state(struct store_db *db, const char *chain_id,
 	    const char *state, struct berth_error *err);
+
+/*
+ * Unpacked layer directories, by diff ID: "unpacking" from before the
+ * directory is renamed into place until it is, then "unpacked"; "absent"
+ * forgets the row.  A state buffer holds DB_STATE_SIZE bytes.
+ */
+#define DB_STATE_SIZE	16
+int	 db_layer_dir_set_state(struct store_db *db, const char *diff_id,
+	    const char *state, struct berth_error *err);
+int	 db_layer_dir_state(struct store_db *db, const char *diff_id,
+	    char state[DB_STATE_SIZE], struct berth_error *err);
+/* The diff IDs of the directories in one state. */
+int	 db_layer_dirs(struct store_db *db, const char *state,
+	    char ***diff_ids, size_t *n, struct berth_error *err);
+/* Directories no layer row names (run after forgetting gc'd layers). */
+int	 db_gc_layer_dirs(struct store_db *db, char ***diff_ids, size_t *n,
+	    struct berth_error *err);
 
 /*
  * Garbage collection, layers first: a layer no image lists, then a blob

@@ -384,6 +384,40 @@ db_layer_state_checked(void)
 	    "'unpacked'") == 1);
 }
 
+static void
+db_layer_dirs_by_diff_id(void)
+{
+	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+	cleanup_db struct store_db *db = fresh_db();
+	struct db_image img = image_a();
+	char state[DB_STATE_SIZE];
+	char **v = NULL;
+	size_t n = 0;
+
+	CHECK(db_layer_dir_state(db, DIFF_3, state, &err) == 0);
+	CHECK_STR(state, "absent");
+	CHECK(db_layer_dir_set_state(db, DIFF_3, "unpacking", &err) == 0);
+	CHECK(db_layer_dir_set_state(db, DIFF_1, "unpacking", &err) == 0);
+	CHECK(db_layer_dir_set_state(db, DIFF_1, "unpacked", &err) == 0);
+	CHECK(db_layer_dir_set_state(db, DIFF_1, "bogus", &err) == -1);
+	CHECK(db_layer_dir_state(db, DIFF_1, state, &err) == 0);
+	CHECK_STR(state, "unpacked");
+	CHECK(db_layer_dirs(db, "unpacking", &v, &n, &err) == 0 && n == 1);
+	if (n == 1)
+		CHECK_STR(v[0], DIFF_3);
+	db_strv_free(v, n);
+	/* A directory no layer row names is garbage; image a names 1. */
+	CHECK(db_image_add(db, &img, &err) == 0);
+	CHECK(db_gc_layer_dirs(db, &v, &n, &err) == 0 && n == 1);
+	if (n == 1)
+		CHECK_STR(v[0], DIFF_3);
+	db_strv_free(v, n);
+	CHECK(db_layer_dir_set_state(db, DIFF_3, "absent", &err) == 0);
+	CHECK(db_layer_dir_state(db, DIFF_3, state, &err) == 0);
+	CHECK_STR(state, "absent");
+	CHECK(count("SELECT count(*) FROM layer_dirs") == 1);
+}
+
 int
 main(void)
 {
@@ -401,6 +435,7 @@ main(void)
 	RUN(db_force_delete_removes_tags);
 	RUN(db_gc_lists_unreferenced_layers_then_blobs);
 	RUN(db_layer_state_checked);
+	RUN(db_layer_dirs_by_diff_id);
 	db_close(fresh_db());
 	remove_db_files();
 	rmdir(root);
