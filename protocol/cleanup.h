@@ -7,6 +7,7 @@
 #ifndef BERTH_CLEANUP_H
 #define BERTH_CLEANUP_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,13 @@ cleanup_fclosep(FILE **f)
 }
 
 static inline void
+cleanup_dirp(DIR **d)
+{
+	if (*d != NULL)
+		closedir(*d);
+}
+
+static inline void
 cleanup_berth_errorp(struct berth_error *err)
 {
 	berth_error_clear(err);
@@ -48,6 +56,7 @@ cleanup_berth_errorp(struct berth_error *err)
 #define cleanup_free	__attribute__((cleanup(cleanup_freep)))
 #define cleanup_close	__attribute__((cleanup(cleanup_closep)))
 #define cleanup_fclose	__attribute__((cleanup(cleanup_fclosep)))
+#define cleanup_dir	__attribute__((cleanup(cleanup_dirp)))
 #define cleanup_error	__attribute__((cleanup(cleanup_berth_errorp)))
 
 static inline void *

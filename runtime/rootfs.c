@@ -628,6 +628,9 @@ mount_root(struct child_ctx *c)
 	if (spec->overlay_upper != NULL)
 		fprintf(f, ",upperdir=%s,workdir=%s", spec->overlay_upper,
 		    spec->overlay_work);
+	/* Whole files in the upper dir, whatever the kernel's defaults: the
+	 * container's changes are listed and exported from it. */
+	fprintf(f, ",metacopy=off,redirect_dir=off");
 	fclose(f);
 	if (mount("overlay", spec->root_path, "overlay", 0, data) < 0)
 		child_fail(c, RT_E_SETUP, errno, 1, "mount the overlay root "

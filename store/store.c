@@ -52,13 +52,6 @@ cleanup_archivep(struct archive **a)
 }
 #define cleanup_archive __attribute__((cleanup(cleanup_archivep)))
 
-static inline void
-cleanup_closedirp(DIR **d)
-{
-	if (*d != NULL)
-		closedir(*d);
-}
-#define cleanup_closedir __attribute__((cleanup(cleanup_closedirp)))
 
 struct blob_store *
 store_blobs(struct store *st)
@@ -106,7 +99,7 @@ open_dir(int parentfd, const char *name, struct berth_error *err)
 static int
 sweep_tmp(struct store *st, struct berth_error *err)
 {
-	cleanup_closedir DIR *d = NULL;
+	cleanup_dir DIR *d = NULL;
 	struct dirent *de;
 	int fd;
 

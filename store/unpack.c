@@ -76,13 +76,6 @@ cleanup_archivep(struct archive **a)
 }
 #define cleanup_archive	__attribute__((cleanup(cleanup_archivep)))
 
-static void
-cleanup_dirp(DIR **d)
-{
-	if (*d != NULL)
-		closedir(*d);
-}
-#define cleanup_dir	__attribute__((cleanup(cleanup_dirp)))
 
 static int
 openat2_in_root(int root, const char *path, int flags)
