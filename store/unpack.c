@@ -315,8 +315,12 @@ apply_xattrs(int fd, struct archive_entry *e, mode_t type, const char *entry,
 			if (errno == EPERM && strncmp(name, "user.", 5) == 0 &&
 			    type != AE_IFREG && type != AE_IFDIR)
 				continue;
-			berth_error_set(err, BERTH_E_SYSTEM, errno,
-			    "layer entry \"%s\": set xattr %s", entry, name);
+			/* A value the kernel refuses as malformed is the
+			 * layer's fault, not the host's. */
+			berth_error_set(err, errno == EINVAL || errno == ERANGE ||
+			    errno == E2BIG ? UNPACK_E_INVALID_LAYER :
+			    BERTH_E_SYSTEM, errno, "layer entry \"%s\": set "
+			    "xattr %s", entry, name);
 			return (berth_error_param_str(err, "entry", entry));
 		}
 	}

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Build the libFuzzer targets tests/fuzz/fuzz-*.c with clang against the
-# protocol sources (ASan + UBSan, all in build-fuzz/), seed a scratch corpus
+# protocol sources, plus the extra sources and libraries a target names in
+# target_extra below (ASan + UBSan, all in build-fuzz/), seed a scratch corpus
 # from tests/fuzz/seeds/<target>/, run each target SECONDS seconds, and exit
 # non-zero when any of them finds a crash, leak, OOM or timeout.
 #
@@ -40,12 +41,41 @@ for src in protocol/*.c "$OUT/gen/interfaces.c"; do
 	objs="$objs $obj"
 done
 
+# What a target needs beyond the protocol library: sources (built like it)
+# in extra_src, pkg-config packages in extra_pkgs.
+target_extra() {
+	case $1 in
+	fuzz-unpack)	extra_src=store/unpack.c; extra_pkgs=libarchive ;;
+	*)		extra_src=; extra_pkgs= ;;
+	esac
+}
+
 status=0
 for src in tests/fuzz/fuzz-*.c; do
 	target=$(basename "$src" .c)
 	bin=$OUT/$target
+	target_extra "$target"
+	extra_objs=
+	extra_cflags=
+	extra_libs=
+	if [ -n "$extra_pkgs" ]; then
+		# shellcheck disable=SC2086
+		extra_cflags=$(pkg-config --cflags $extra_pkgs)
+		# shellcheck disable=SC2086
+		extra_libs=$(pkg-config --libs $extra_pkgs)
+	fi
+	for esrc in $extra_src; do
+		eobj=$OUT/${esrc%.c}.o
+		mkdir -p "$(dirname "$eobj")"
+		extra_cflags="$extra_cflags -I$(dirname "$esrc")"
+		# shellcheck disable=SC2086
+		$CLANG $CFLAGS $extra_cflags -fsanitize=fuzzer-no-link -c \
+		    -o "$eobj" "$esrc"
+		extra_objs="$extra_objs $eobj"
+	done
 	# shellcheck disable=SC2086
-	$CLANG $CFLAGS -fsanitize=fuzzer -o "$bin" "$src" $objs $LIBS
+	$CLANG $CFLAGS $extra_cflags -fsanitize=fuzzer -o "$bin" "$src" \
+	    $objs $extra_objs $LIBS $extra_libs
 
 	corpus=$OUT/corpus/$target
 	findings=$OUT/$target.findings
@@ -59,6 +89,8 @@ for src in tests/fuzz/fuzz-*.c; do
 	# fuzz-frame reads 64 KiB frames: let an input hold a whole one.
 	case $target in
 	fuzz-frame)	maxlen=70000 ;;
+	# a layer: room for a few tar entries (512-byte headers).
+	fuzz-unpack)	maxlen=16384 ;;
 	*)		maxlen=8192 ;;
 	esac
 	# The frame codec promises no allocation beyond a small multiple of

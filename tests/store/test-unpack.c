@@ -433,6 +433,28 @@ test_unpack_whiteouts_are_overlayfs_whiteouts(void)
 }
 
 /* An archive's own trusted.overlay.* xattrs are dropped. */
+/* A file capability the kernel refuses as malformed is the layer's
+ * fault: InvalidLayer naming the entry, not a host error. */
+static void
+test_unpack_malformed_xattr_is_the_layers_fault(void)
+{
+	static const char bad[] = { 0x01 };
+	const struct ent ents[] = {
+		{ .name = "f", .type = AE_IFREG, .data = "x",
+		  .xname = { "security.capability" }, .xval = { bad },
+		  .xlen = { sizeof(bad) } },
+	};
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct unpack_stats st;
+	cleanup_close int src = make_layer(ents, NENT(ents), F_NONE);
+	cleanup_close int dst = fresh_dir("badxattr");
+
+	CHECK(unpack_layer(src, dst, &st, &err) == -1);
+	CHECK(berth_error_is(&err, UNPACK_E_INVALID_LAYER));
+	CHECK(strstr(berth_error_message(&err), "\"f\"") != NULL);
+	berth_error_clear(&err);
+}
+
 static void
 test_unpack_drops_overlay_xattrs_from_archive(void)
 {
@@ -763,6 +785,7 @@ main(void)
 	RUN(test_unpack_keeps_metadata);
 	RUN(test_unpack_whiteouts_are_overlayfs_whiteouts);
 	RUN(test_unpack_drops_overlay_xattrs_from_archive);
+	RUN(test_unpack_malformed_xattr_is_the_layers_fault);
 	RUN(test_unpack_hostile_layers_are_refused_or_contained);
 	RUN(test_unpack_broken_archive_is_an_error);
 	RUN(test_unpack_helper_returns_the_same);
