@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "archive-util.h"
 #include "cleanup.h"
 #include "store.h"
 #include "unpack.h"
@@ -44,13 +45,6 @@ struct store {
 	struct store_db		*db;
 };
 
-static inline void
-cleanup_archivep(struct archive **a)
-{
-	if (*a != NULL)
-		archive_read_free(*a);
-}
-#define cleanup_archive __attribute__((cleanup(cleanup_archivep)))
 
 
 struct blob_store *

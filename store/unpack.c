@@ -40,6 +40,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "archive-util.h"
 #include "cleanup.h"
 #include "unpack.h"
 
@@ -68,13 +69,6 @@ struct unpack_ctx {
 	void			*progress_arg;
 };
 
-static void
-cleanup_archivep(struct archive **a)
-{
-	if (*a != NULL)
-		archive_read_free(*a);
-}
-#define cleanup_archive	__attribute__((cleanup(cleanup_archivep)))
 
 
 static int
