@@ -23,6 +23,7 @@
 
 #include "cleanup.h"
 #include "snapshot.h"
+#include "tree.h"
 #include "spec.h"
 
 /* Overlay options must fit one page for mount(2). */
@@ -276,66 +277,6 @@ snapshot_unmount(const struct snapshot *snap, struct berth_error *err)
 }
 
 /* Whether dirfd/name is the root of a mount (not following a symlink). */
-static int
-is_mount_root(int dirfd, const char *name, struct berth_error *err)
-{
-	struct statx stx;
-
-	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, 0,
-	    &stx) < 0)
-		return (berth_error_sys(err, "stat %s", name));
-	if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
-		return (berth_error_set(err, BERTH_E_SYSTEM, EOPNOTSUPP,
-		    "stat %s: mount root unknown", name));
-	return ((stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0);
-}
-
-static int
-remove_at(int parentfd, const char *name, struct berth_error *err)
-{
-	cleanup_dir DIR *d = NULL;
-	struct dirent *de;
-	struct stat sb;
-	int fd, r;
-
-	if (fstatat(parentfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno == ENOENT)
-			return (0);
-		return (berth_error_sys(err, "stat %s", name));
-	}
-	if (!S_ISDIR(sb.st_mode)) {
-		if (unlinkat(parentfd, name, 0) < 0 && errno != ENOENT)
-			return (berth_error_sys(err, "remove %s", name));
-		return (0);
-	}
-	if ((r = is_mount_root(parentfd, name, err)) != 0) {
-		if (r > 0)
-			berth_error_set(err, SNAPSHOT_E_BUSY, 0,
-			    "%s is a mount point", name);
-		return (-1);
-	}
-	fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd < 0)
-		return (berth_error_sys(err, "open %s", name));
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return (berth_error_sys(err, "open %s", name));
-	}
-	while ((errno = 0, de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		if (remove_at(dirfd(d), de->d_name, err) < 0)
-			return (berth_error_wrap(err, "%s", name));
-	}
-	if (errno != 0)
-		return (berth_error_sys(err, "read directory %s", name));
-	if (unlinkat(parentfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		return (berth_error_sys(err, "remove %s", name));
-	return (0);
-}
-
 int
 snapshot_remove(const char *snapdir, const char *id, struct berth_error *err)
 {
@@ -361,7 +302,7 @@ snapshot_remove(const char *snapdir, const char *id, struct berth_error *err)
 	 * through the fd so no symlink is followed on the way. */
 	snprintf(merged, sizeof(merged), "/proc/self/fd/%d/merged", fd);
 	for (i = 0; i < 16; i++) {
-		if ((r = is_mount_root(fd, "merged", err)) < 0) {
+		if ((r = tree_is_mount_root(fd, "merged", err)) < 0) {
 			if (berth_error_is(err, BERTH_E_SYSTEM) &&
 			    err->errnum == ENOENT) {
 				berth_error_clear(err);
@@ -376,7 +317,7 @@ snapshot_remove(const char *snapdir, const char *id, struct berth_error *err)
 			return (berth_error_sys(err, "remove snapshot %s: "
 			    "unmount merged", id));
 	}
-	if (remove_at(dfd, id, err) < 0)
+	if (tree_remove(dfd, id, err) < 0)
 		return (berth_error_wrap(err, "remove snapshot %s", id));
 	return (0);
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "tree.h"
 
 struct rt_spec;				/* runtime/spec.h */
 
@@ -18,7 +19,7 @@ struct rt_spec;				/* runtime/spec.h */
 #define SNAPSHOT_E_EXISTS	"io.berth.Store.SnapshotExists"
 #define SNAPSHOT_E_NOT_FOUND	"io.berth.Store.SnapshotNotFound"
 /* Something is mounted inside the snapshot: it is not removed through it. */
-#define SNAPSHOT_E_BUSY		"io.berth.Store.SnapshotBusy"
+#define SNAPSHOT_E_BUSY		STORE_E_BUSY	/* store/tree.h */
 
 #define SNAPSHOT_ID_MAX		128
 /* Layers under one snapshot (overlayfs allows 500). */

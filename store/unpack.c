@@ -42,6 +42,7 @@
 
 #include "archive-util.h"
 #include "cleanup.h"
+#include "tree.h"
 #include "unpack.h"
 
 #define UNPACK_BLOCK		(64 * 1024)
@@ -220,51 +221,6 @@ open_dir_in_root(int root, const char *path, const char *entry,
 	}
 }
 
-static int
-remove_tree_at(int parentfd, const char *name, struct berth_error *err)
-{
-	cleanup_dir DIR *d = NULL;
-	struct dirent *de;
-	struct stat sb;
-	int fd;
-
-	if (fstatat(parentfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno == ENOENT)
-			return (0);
-		return (berth_error_sys(err, "stat %s", name));
-	}
-	if (!S_ISDIR(sb.st_mode)) {
-		if (unlinkat(parentfd, name, 0) < 0 && errno != ENOENT)
-			return (berth_error_sys(err, "remove %s", name));
-		return (0);
-	}
-	fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd < 0)
-		return (berth_error_sys(err, "open %s", name));
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return (berth_error_sys(err, "open %s", name));
-	}
-	while ((errno = 0, de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) {
-			if (remove_tree_at(dirfd(d), de->d_name, err) < 0)
-				return (berth_error_wrap(err, "%s", name));
-		} else if (unlinkat(dirfd(d), de->d_name, 0) < 0 &&
-		    errno != ENOENT)
-			return (berth_error_sys(err, "remove %s/%s", name,
-			    de->d_name));
-	}
-	if (errno != 0)
-		return (berth_error_sys(err, "read directory %s", name));
-	if (unlinkat(parentfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		return (berth_error_sys(err, "remove %s", name));
-	return (0);
-}
-
 int
 unpack_remove_tree(int parentfd, const char *name, struct berth_error *err)
 {
@@ -273,7 +229,7 @@ unpack_remove_tree(int parentfd, const char *name, struct berth_error *err)
 		return (berth_error_set(err, BERTH_E_INVALID_PARAM, 0,
 		    "remove layer directory: bad name \"%s\"",
 		    name != NULL ? name : ""));
-	if (remove_tree_at(parentfd, name, err) < 0)
+	if (tree_remove(parentfd, name, err) < 0)
 		return (berth_error_wrap(err, "remove layer directory"));
 	return (0);
 }
@@ -461,7 +417,7 @@ apply_whiteout(struct unpack_ctx *c, int parent, const char *base,
 	    strcmp(victim, "..") == 0)
 		return (entry_error(err, UNPACK_E_INVALID_LAYER, entry, 0,
 		    "bad whiteout name"));
-	if (remove_tree_at(parent, victim, err) < 0)
+	if (tree_remove(parent, victim, err) < 0)
 		return (berth_error_wrap(err, "layer entry \"%s\"", entry));
 	if (mknodat(parent, victim, S_IFCHR | 0, makedev(0, 0)) < 0)
 		return (entry_error(err, BERTH_E_SYSTEM, entry, errno,
@@ -609,7 +565,7 @@ unpack_entry(struct unpack_ctx *c, struct archive_entry *e,
 	 * directory over a directory keeps it (and its contents). */
 	if (fstatat(parent, base, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!(S_ISDIR(sb.st_mode) && type == AE_IFDIR && !hardlink) &&
-		    remove_tree_at(parent, base, err) < 0)
+		    tree_remove(parent, base, err) < 0)
 			return (berth_error_wrap(err, "layer entry \"%s\"",
 			    raw));
 	} else if (errno != ENOENT)

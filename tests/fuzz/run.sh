@@ -45,7 +45,7 @@ done
 # in extra_src, pkg-config packages in extra_pkgs.
 target_extra() {
 	case $1 in
-	fuzz-unpack)	extra_src=store/unpack.c; extra_pkgs=libarchive ;;
+	fuzz-unpack)	extra_src="store/unpack.c store/tree.c"; extra_pkgs=libarchive ;;
 	*)		extra_src=; extra_pkgs= ;;
 	esac
 }
