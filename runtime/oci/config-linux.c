@@ -24,6 +24,7 @@ static int
 namespace_parse(struct cfg *c, json_t *e, const char *path,
     struct berth_error *err)
 {
+	char sub[CFG_PATH_MAX];
 	json_t *type, *nspath;
 	struct rt_namespace *ns;
 	int i;
@@ -57,12 +58,8 @@ namespace_parse(struct cfg *c, json_t *e, const char *path,
 	ns->enabled = true;
 	if (nspath == NULL || cfg_is_empty(nspath))
 		return (0);
-	if (cfg_string(nspath, path, &ns->path, err) < 0)
-		return (-1);
-	if (ns->path[0] != '/')
-		return (berth_error_set(err, RT_E_SPEC, 0,
-		    "%s.path: \"%s\" is not an absolute path", path, ns->path));
-	return (0);
+	cfg_path(sub, "%s.path", path);
+	return (cfg_abs_path(nspath, sub, &ns->path, err));
 }
 
 static int

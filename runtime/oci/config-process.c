@@ -174,13 +174,7 @@ cfg_env(struct cfg *c, json_t *v, const char *path, struct berth_error *err)
 static int
 cfg_cwd(struct cfg *c, json_t *v, const char *path, struct berth_error *err)
 {
-	if (cfg_string(v, path, &c->process->cwd, err) < 0)
-		return (-1);
-	if (c->process->cwd[0] != '/')
-		return (berth_error_set(err, RT_E_SPEC, 0,
-		    "%s: \"%s\" is not an absolute path", path,
-		    c->process->cwd));
-	return (0);
+	return (cfg_abs_path(v, path, &c->process->cwd, err));
 }
 
 /* A list of capability names as a mask. */

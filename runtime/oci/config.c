@@ -149,6 +149,17 @@ cfg_array(json_t *v, const char *path, struct berth_error *err)
 }
 
 int
+cfg_abs_path(json_t *v, const char *path, char **out, struct berth_error *err)
+{
+	if (cfg_string(v, path, out, err) < 0)
+		return (-1);
+	if ((*out)[0] != '/')
+		return (berth_error_set(err, RT_E_SPEC, 0,
+		    "%s: \"%s\" is not an absolute path", path, *out));
+	return (0);
+}
+
+int
 cfg_string_array(json_t *v, const char *path, char ***out, size_t *n,
     struct berth_error *err)
 {
@@ -326,13 +337,7 @@ cfg_mount_destination(struct cfg *c, json_t *v, const char *path,
 {
 	struct rt_mount *m = c->item;
 
-	if (cfg_string(v, path, &m->destination, err) < 0)
-		return (-1);
-	if (m->destination[0] != '/')
-		return (berth_error_set(err, RT_E_SPEC, 0,
-		    "%s: \"%s\" is not an absolute path", path,
-		    m->destination));
-	return (0);
+	return (cfg_abs_path(v, path, &m->destination, err));
 }
 
 static int

@@ -102,6 +102,9 @@ bool	cfg_is_empty(json_t *value);
 
 int	cfg_string(json_t *v, const char *path, char **out,
 	    struct berth_error *err);
+/* A string that must be an absolute path. */
+int	cfg_abs_path(json_t *v, const char *path, char **out,
+	    struct berth_error *err);
 int	cfg_string_array(json_t *v, const char *path, char ***out,
 	    size_t *n, struct berth_error *err);
 int	cfg_bool(json_t *v, const char *path, bool *out,

@@ -59,12 +59,7 @@ hook_path(struct cfg *c, json_t *v, const char *path, struct berth_error *err)
 {
 	struct oci_hook *h = c->item;
 
-	if (cfg_string(v, path, &h->path, err) < 0)
-		return (-1);
-	if (h->path[0] != '/')
-		return (berth_error_set(err, RT_E_SPEC, 0,
-		    "%s: \"%s\" is not an absolute path", path, h->path));
-	return (0);
+	return (cfg_abs_path(v, path, &h->path, err));
 }
 
 static int
