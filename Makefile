@@ -119,7 +119,7 @@ $(BUILD)/berth.pc: client/berth.pc.in Makefile
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    $< > $@
 
-$(DAEMON): $(DAEMON_OBJ) $(LIBPROTO)
+$(DAEMON): $(DAEMON_OBJ) $(LIBSTORE) $(LIBRUNTIME) $(LIBPROTO)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(CLI): $(CLI_OBJ) $(LIBBERTH_A)

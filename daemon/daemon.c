@@ -5,6 +5,7 @@
  */
 #include <sys/stat.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,8 @@
 #include "daemon.h"
 #include "dispatch.h"
 #include "interfaces.h"
+#include "job.h"
+#include "store.h"
 #include "limits.h"
 #include "log.h"
 #include "peer.h"
@@ -44,8 +47,8 @@ daemon_schedule_reap(struct daemon *d)
 static bool
 daemon_is_idle(struct daemon *d)
 {
-	/* Containers and helpers will count here too. */
-	return (d->npeers == 0);
+	/* Containers will count here too. */
+	return (d->npeers == 0 && d->njobs == 0);
 }
 
 void
@@ -157,9 +160,13 @@ daemon_init(struct daemon *d, struct berth_error *err)
 {
 	TAILQ_INIT(&d->peers);
 	TAILQ_INIT(&d->graveyard);
+	TAILQ_INIT(&d->jobs);
 	msgpack_sbuffer_init(&d->scratch);
 	idl_registry_init(&d->registry);
 	d->lock_fds[0] = d->lock_fds[1] = d->lock_fds[2] = -1;
+	/* Helpers exec this very binary even if the file is replaced. */
+	if ((d->self_fd = open("/proc/self/exe", O_PATH | O_CLOEXEC)) < 0)
+		return (berth_error_sys(err, "open /proc/self/exe"));
 	d->started = time(NULL);
 	d->methods = dispatch_methods;
 
@@ -171,6 +178,9 @@ daemon_init(struct daemon *d, struct berth_error *err)
 		return (-1);
 	if (lock_dir(d->cfg.root, &d->lock_fds[0], err) < 0 ||
 	    lock_dir(d->cfg.run_root, &d->lock_fds[1], err) < 0)
+		return (-1);
+	/* Recovery runs here, before any helper exists. */
+	if (store_open(d->cfg.root, &d->store, err) < 0)
 		return (-1);
 	if ((d->base = event_base_new()) == NULL)
 		return (berth_error_set(err, BERTH_E_SYSTEM, 0,
@@ -216,6 +226,15 @@ daemon_free(struct daemon *d)
 	int i;
 
 	listeners_close(d);
+	/* Sessions let go of their peers and cancel their helpers. */
+	TAILQ_FOREACH(p, &d->peers, entry)
+		if (p->sops != NULL) {
+			const struct peer_session_ops *ops = p->sops;
+
+			p->sops = NULL;
+			ops->gone(p->sarg, p);
+		}
+	jobs_kill_all(d);
 	while ((p = TAILQ_FIRST(&d->peers)) != NULL) {
 		TAILQ_REMOVE(&d->peers, p, entry);
 		peer_free(p);
@@ -232,7 +251,10 @@ daemon_free(struct daemon *d)
 	if (d->base != NULL)
 		event_base_free(d->base);
 	idl_registry_free(&d->registry);
+	store_close(d->store);
 	msgpack_sbuffer_destroy(&d->scratch);
+	if (d->self_fd >= 0)
+		close(d->self_fd);
 	for (i = 0; i < 3; i++)
 		if (d->lock_fds[i] >= 0)
 			close(d->lock_fds[i]);

@@ -20,6 +20,8 @@ struct event_base;
 struct event;
 struct evconnlistener;
 struct peer;
+struct job;
+struct store;
 
 struct daemon_config {
 	const char	*socket_path;
@@ -40,6 +42,7 @@ struct listener {
 };
 
 TAILQ_HEAD(peer_list, peer);
+TAILQ_HEAD(job_list, job);
 
 struct daemon {
 	struct event_base	*base;
@@ -55,6 +58,11 @@ struct daemon {
 	struct peer_list	 graveyard;	/* freed on the next turn */
 	size_t			 npeers;
 	unsigned long long	 next_peer_id;
+
+	struct job_list		 jobs;		/* helper processes */
+	size_t			 njobs;
+	struct store		*store;		/* ROOT: images and layers */
+	int			 self_fd;	/* our binary, for helpers */
 
 	struct event		*reaper;
 	struct event		*idle_timer;

@@ -7,11 +7,22 @@
 #include "dispatch.h"
 #include "frame.h"
 #include "idl.h"
+#include "image.h"
 #include "log.h"
 #include "peer.h"
 #include "service.h"
 
 const struct method_entry dispatch_methods[] = {
+	{ "io.berth.Image.DiskUsage", image_disk_usage, 0 },
+	{ "io.berth.Image.History", image_history, 0 },
+	{ "io.berth.Image.Import", image_import, CALL_UPGRADE },
+	{ "io.berth.Image.Inspect", image_inspect, 0 },
+	{ "io.berth.Image.List", image_list, 0 },
+	{ "io.berth.Image.Load", image_load, CALL_UPGRADE },
+	{ "io.berth.Image.Prune", image_prune, 0 },
+	{ "io.berth.Image.Remove", image_remove, 0 },
+	{ "io.berth.Image.Save", image_save, 0 },
+	{ "io.berth.Image.Tag", image_tag, 0 },
 	{ "io.berth.Service.GetInfo", service_get_info, 0 },
 	{ "io.berth.Service.GetInterfaceDescription",
 	    service_get_interface_description, 0 },
@@ -90,8 +101,12 @@ dispatch_frame(struct daemon *d, struct peer *p, const msgpack_object *root)
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	frame_begin(sb);
 	reply_pack_head(&pk, false);
-	if (e->fn(d, p, &call, &pk, &err) < 0)
+	switch (e->fn(d, p, &call, &pk, &err)) {
+	case -1:
 		goto fail;
+	case DISPATCH_DEFERRED:
+		return;		/* a session replies later */
+	}
 	if (call.flags & CALL_ONEWAY)
 		return;
 	if (frame_finish(sb, d->cfg.max_frame, &err) < 0)

@@ -15,8 +15,10 @@ struct daemon;
 struct peer;
 
 /* A handler packs its reply's parameters map into pk, or fails with err
- * (nothing it packed is sent then).  The parameters were checked against
- * the method's input type already. */
+ * (nothing it packed is sent then), or returns DISPATCH_DEFERRED after
+ * starting a session (peer.h) that sends the replies itself.  The
+ * parameters were checked against the method's input type already. */
+#define DISPATCH_DEFERRED	1
 typedef int (*method_fn)(struct daemon *d, struct peer *p,
     const struct call *call, msgpack_packer *pk, struct berth_error *err);
 

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "daemon.h"
+#include "job.h"
 #include "frame.h"
 #include "limits.h"
 #include "log.h"
@@ -195,6 +196,10 @@ main(int argc, char **argv)
 	struct berth_error err = BERTH_ERROR_INIT;
 	int status;
 
+	/* A helper process for the daemon (job.h), not a daemon. */
+	if (argc == 3 && strcmp(argv[1], "--helper") == 0)
+		return (job_helper_main(argv[2]));
+	d.self_fd = -1;
 	if (parse_options(argc, argv, &d.cfg) < 0)
 		return (2);
 	signal(SIGPIPE, SIG_IGN);

@@ -71,6 +71,12 @@ peer_kill(struct peer *p, const char *why)
 
 	if (p->dead)
 		return;
+	if (p->sops != NULL) {
+		const struct peer_session_ops *ops = p->sops;
+
+		p->sops = NULL;
+		ops->gone(p->sarg, p);
+	}
 	if (p->closing)
 		discard_unread(p);
 	log_debug("peer", "peer %llu (pid %ld uid %ld): %s", p->id,
@@ -145,13 +151,33 @@ peer_send_error(struct peer *p, const struct berth_error *err, bool fatal)
 	}
 }
 
+/* Whether frames are taken from the peer now: not while its replies pile
+ * up, nor while a session holds it (a session that is not upgraded takes
+ * no frames at all). */
+static bool
+reading(struct peer *p)
+{
+	return (!p->paused && !p->closing && !p->dead && !p->held &&
+	    !(p->sops != NULL && !p->upgraded));
+}
+
+static void
+update_reading(struct peer *p)
+{
+	if (reading(p) && !p->eof)
+		bufferevent_enable(p->bev, EV_READ);
+	else {
+		bufferevent_disable(p->bev, EV_READ);
+		/* Waiting on ourselves is not the peer's fault. */
+		evtimer_del(p->frame_timer);
+	}
+}
+
 static void
 pause_input(struct peer *p)
 {
 	p->paused = true;
-	bufferevent_disable(p->bev, EV_READ);
-	/* Waiting on our own output is not the peer's fault. */
-	evtimer_del(p->frame_timer);
+	update_reading(p);
 }
 
 /* The deadline for a frame runs from its first byte; it restarts only when
@@ -163,9 +189,9 @@ update_frame_timer(struct peer *p, bool completed_one)
 	size_t pending;
 
 	pending = evbuffer_get_length(bufferevent_get_input(p->bev));
-	if (completed_one || pending == 0 || p->paused || p->closing)
+	if (completed_one || pending == 0 || !reading(p))
 		evtimer_del(p->frame_timer);
-	if (pending > 0 && !p->paused && !p->closing &&
+	if (pending > 0 && reading(p) &&
 	    !evtimer_pending(p->frame_timer, NULL))
 		evtimer_add(p->frame_timer, &tv);
 }
@@ -179,8 +205,12 @@ peer_process(struct peer *p)
 	struct frame f;
 	int rc;
 
+	if (p->processing)
+		return;		/* a session ended inside dispatch: the loop
+				 * below goes on by itself */
+	p->processing = true;
 	frame_init(&f);
-	while (!p->closing && !p->dead) {
+	while (reading(p)) {
 		if (output_length(p) >= PEER_OUTPUT_HIGH) {
 			pause_input(p);
 			break;
@@ -194,15 +224,31 @@ peer_process(struct peer *p)
 			peer_send_error(p, &err, true);
 			break;
 		}
-		dispatch_frame(p->d, p, f.root);
+		if (p->sops != NULL)
+			p->sops->frame(p->sarg, p, f.root);
+		else
+			dispatch_frame(p->d, p, f.root);
 		frame_release(&f);
 	}
 	frame_release(&f);
 	berth_error_clear(&err);
+	p->processing = false;
 	if (p->dead)
 		return;
 	update_frame_timer(p, completed);
 	if (p->paused || p->closing)
+		return;
+	if (p->sops != NULL) {
+		/* An upgraded session hears of the half-close once every
+		 * whole frame before it was taken. */
+		if (p->upgraded && p->eof && !p->held && !p->eof_told &&
+		    evbuffer_get_length(in) == 0) {
+			p->eof_told = true;
+			p->sops->frame(p->sarg, p, NULL);
+		}
+		return;
+	}
+	if (p->held)
 		return;
 	/* The peer half-closed, or berthd is draining and the peer has sent
 	 * nothing more: what was read is answered, then the connection
@@ -229,10 +275,13 @@ write_cb(struct bufferevent *bev, void *arg)
 			peer_kill(p, "closed after last reply");
 		return;
 	}
-	if (p->paused && output_length(p) <= PEER_OUTPUT_LOW) {
+	if (output_length(p) > PEER_OUTPUT_LOW)
+		return;
+	if (p->sops != NULL && p->sops->drained != NULL)
+		p->sops->drained(p->sarg, p);
+	if (p->paused && !p->dead) {
 		p->paused = false;
-		if (!p->eof)
-			bufferevent_enable(p->bev, EV_READ);
+		update_reading(p);
 		peer_process(p);
 	}
 }
@@ -246,6 +295,7 @@ event_cb(struct bufferevent *bev, short events, void *arg)
 	if (events & BEV_EVENT_EOF) {
 		/* Half-closed: answer the calls already read, then close. */
 		p->eof = true;
+		update_reading(p);
 		if (!p->paused)
 			peer_process(p);
 		return;
@@ -393,6 +443,51 @@ peer_accept(struct daemon *d, int fd)
 	else
 		bufferevent_enable(p->bev, EV_READ | EV_WRITE);
 	berth_error_clear(&err);
+}
+
+void
+peer_session_begin(struct peer *p, const struct peer_session_ops *ops,
+    void *arg, bool upgraded)
+{
+	p->sops = ops;
+	p->sarg = arg;
+	p->upgraded = upgraded;
+	p->eof_told = false;
+	update_reading(p);
+}
+
+void
+peer_session_end(struct peer *p)
+{
+	if (p->dead || p->sops == NULL)
+		return;
+	p->sops = NULL;
+	p->sarg = NULL;
+	p->held = false;
+	if (p->upgraded) {
+		/* What follows an upgraded call is not calls. */
+		peer_close_when_flushed(p);
+		return;
+	}
+	update_reading(p);
+	peer_process(p);
+}
+
+void
+peer_hold_input(struct peer *p, bool hold)
+{
+	if (p->dead || p->held == hold)
+		return;
+	p->held = hold;
+	update_reading(p);
+	if (!hold)
+		peer_process(p);
+}
+
+bool
+peer_output_full(struct peer *p)
+{
+	return (output_length(p) >= PEER_OUTPUT_HIGH);
 }
 
 void

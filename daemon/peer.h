@@ -10,12 +10,30 @@
 #include <sys/types.h>
 #include <stdbool.h>
 
+#include <msgpack.h>
+
 #include "error.h"
 
 struct bufferevent;
 struct daemon;
 struct event;
 struct evbuffer;
+
+/*
+ * A call that outlives its handler (a stream of replies, an upgraded
+ * connection) holds the peer in a session until it ends: no other call is
+ * read meanwhile, so replies stay in call order.  An upgraded session
+ * gets every further frame the peer sends.
+ */
+struct peer_session_ops {
+	/* A frame from the peer (upgraded sessions only); NULL when the
+	 * peer half-closed. */
+	void	(*frame)(void *arg, struct peer *p, const msgpack_object *root);
+	/* Output fell below the low-water mark: the session may send more. */
+	void	(*drained)(void *arg, struct peer *p);
+	/* The peer is gone: the session must let go of it now. */
+	void	(*gone)(void *arg, struct peer *p);
+};
 
 struct peer {
 	TAILQ_ENTRY(peer)	 entry;
@@ -30,6 +48,12 @@ struct peer {
 	bool			 eof;		/* the peer sends no more */
 	bool			 closing;	/* close once output is out */
 	bool			 dead;		/* in the graveyard */
+	bool			 held;		/* session asked: read no more */
+	bool			 upgraded;
+	bool			 eof_told;	/* the session heard of EOF */
+	bool			 processing;	/* inside peer_process */
+	const struct peer_session_ops *sops;	/* NULL: no session */
+	void			*sarg;
 };
 
 /* Take a freshly accepted socket. */
@@ -39,6 +63,18 @@ int	peer_send(struct peer *p, const void *frame, size_t len);
 /* Queue an error reply; with fatal, close the peer once it is sent. */
 void	peer_send_error(struct peer *p, const struct berth_error *err,
 	    bool fatal);
+/* Start a session (see above); the handler then returns
+ * DISPATCH_DEFERRED and replies through peer_send. */
+void	peer_session_begin(struct peer *p, const struct peer_session_ops *ops,
+	    void *arg, bool upgraded);
+/* The session sent its last reply: an upgraded connection closes once it
+ * is out, any other goes on with the next call. */
+void	peer_session_end(struct peer *p);
+/* Stop (or resume) reading the peer's frames, for a session whose
+ * consumer is full. */
+void	peer_hold_input(struct peer *p, bool hold);
+/* Whether the session should wait for drained() before sending more. */
+bool	peer_output_full(struct peer *p);
 /* Stop reading new calls; answer what was read, then close. */
 void	peer_drain(struct peer *p);
 /* Free now; only the reaper and daemon_free call this. */

@@ -252,6 +252,7 @@ static const struct {
 	{ "float", IDL_FLOAT },
 	{ "string", IDL_STRING },
 	{ "object", IDL_OBJECT },
+	{ "bytes", IDL_BYTES },
 };
 
 static struct idl_type *
@@ -767,6 +768,7 @@ type_kind(const struct idl_type *t)
 	static const char *names[] = {
 		[IDL_BOOL] = "bool", [IDL_INT] = "int", [IDL_FLOAT] = "float",
 		[IDL_STRING] = "string", [IDL_OBJECT] = "object",
+		[IDL_BYTES] = "bytes",
 		[IDL_ARRAY] = "array", [IDL_MAP] = "map", [IDL_ENUM] = "enum",
 		[IDL_STRUCT] = "struct", [IDL_NAMED] = "named type",
 	};
@@ -884,6 +886,10 @@ validate(const struct idl_type *t, const msgpack_object *v, struct vpath *vp,
 		break;
 	case IDL_STRING:
 		if (v->type == MSGPACK_OBJECT_STR)
+			return (0);
+		break;
+	case IDL_BYTES:
+		if (v->type == MSGPACK_OBJECT_BIN)
 			return (0);
 		break;
 	case IDL_OBJECT:

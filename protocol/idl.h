@@ -33,6 +33,7 @@ enum idl_kind {
 	IDL_FLOAT,
 	IDL_STRING,
 	IDL_OBJECT,
+	IDL_BYTES,
 	IDL_ARRAY,
 	IDL_MAP,
 	IDL_ENUM,

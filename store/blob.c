@@ -11,6 +11,7 @@
  */
 #include <sys/stat.h>
 
+#include <stdbool.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -406,4 +407,57 @@ blob_delete(struct blob_store *bs, const char *digest,
 	    errno != ENOENT)
 		return (berth_error_sys(err, "remove blob %s", digest));
 	return (0);
+}
+
+static bool
+hex64(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return (false);
+	return (i == DIGEST_HEX_LEN);
+}
+
+int
+blob_store_list(struct blob_store *bs, char ***digests, size_t *n,
+    struct berth_error *err)
+{
+	cleanup_dir DIR *dir = NULL;
+	struct dirent *de;
+	char **v = NULL, **grown;
+	size_t count = 0, i;
+	int fd;
+
+	if ((fd = dup(bs->hashfd)) == -1)
+		return (berth_error_sys(err, "list blobs"));
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return (berth_error_sys(err, "list blobs"));
+	}
+	rewinddir(dir);
+	while ((errno = 0, de = readdir(dir)) != NULL) {
+		if (!hex64(de->d_name))
+			continue;
+		grown = reallocarray(v, count + 1, sizeof(*v));
+		if (grown == NULL)
+			goto fail;
+		v = grown;
+		if (asprintf(&v[count], DIGEST_PREFIX "%s", de->d_name) == -1)
+			goto fail;
+		count++;
+	}
+	if (errno != 0)
+		goto fail;
+	*digests = v;
+	*n = count;
+	return (0);
+fail:
+	berth_error_sys(err, "list blobs");
+	for (i = 0; i < count; i++)
+		free(v[i]);
+	free(v);
+	return (-1);
 }

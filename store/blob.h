@@ -81,6 +81,9 @@ int	 blob_size(struct blob_store *bs, const char *digest, uint64_t *size,
 int	 blob_verify(struct blob_store *bs, const char *digest,
 	    struct berth_error *err);
 /* Remove a blob; an absent blob is not an error. */
+/* Every digest under sha256/ (names that are not 64 hex are skipped). */
+int	 blob_store_list(struct blob_store *bs, char ***digests, size_t *n,
+	    struct berth_error *err);
 int	 blob_delete(struct blob_store *bs, const char *digest,
 	    struct berth_error *err);
 

@@ -46,6 +46,14 @@ static const char *const db_migrations[] = {
 	"CREATE TABLE layer_dirs ("
 	"  diff_id TEXT PRIMARY KEY,"
 	"  state TEXT NOT NULL CHECK (state IN ('unpacking', 'unpacked')));",
+	/* 2 -> 3: the bytes of file data in each unpacked directory, for
+	 * image sizes; leases: who else holds an image (a container holds
+	 * its image), so that rmi and prune leave it. */
+	"ALTER TABLE layer_dirs ADD COLUMN size INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE leases ("
+	"  image TEXT NOT NULL,"
+	"  holder TEXT NOT NULL,"
+	"  PRIMARY KEY (image, holder));",
 };
 
 #define DB_NMIGRATIONS	(sizeof(db_migrations) / sizeof(db_migrations[0]))

@@ -548,12 +548,16 @@ db_image_list(struct store_db *db, struct db_image_info **out, size_t *n,
 	return (0);
 }
 
+static int query_int(struct store_db *, const char *, const char *,
+    int64_t *, const char *, struct berth_error *);
+
 static int
 image_delete(struct store_db *db, const char *id, bool force,
     struct berth_error *err)
 {
 	char **refs = NULL;
 	size_t nrefs = 0;
+	int64_t holders;
 
 	if (image_exists(db, id, err) == -1)
 		return (-1);
@@ -569,6 +573,12 @@ image_delete(struct store_db *db, const char *id, bool force,
 		return (-1);
 	}
 	db_strv_free(refs, nrefs);
+	if (query_int(db, "SELECT COUNT(*) FROM leases WHERE image = ?", id,
+	    &holders, "count leases", err) == -1)
+		return (-1);
+	if (holders > 0)
+		return (berth_error_set(err, STORE_E_IMAGE_IN_USE, 0,
+		    "image is used by %lld container(s)", (long long)holders));
 	if (run1(db, "DELETE FROM refs WHERE image = ?", id, NULL,
 	    "remove tags", err) == -1 ||
 	    run1(db, "DELETE FROM images WHERE id = ?", id, NULL,
@@ -708,4 +718,120 @@ db_gc_layer_dirs(struct store_db *db, char ***diff_ids, size_t *n,
 	return (strv_query(db, "SELECT diff_id FROM layer_dirs d WHERE NOT "
 	    "EXISTS (SELECT 1 FROM layers l WHERE l.diff_id = d.diff_id) "
 	    "ORDER BY diff_id", NULL, diff_ids, n, err));
+}
+
+int
+db_layer_dir_set_size(struct store_db *db, const char *diff_id,
+    uint64_t size, struct berth_error *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+
+	st = prepare(db, "UPDATE layer_dirs SET size = ?2 WHERE diff_id = ?1",
+	    err);
+	if (st == NULL)
+		return (-1);
+	bind_text(st, 1, diff_id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
+	if (step_done(db, st, "set layer directory size", err) == -1)
+		return (berth_error_wrap(err, "layer %s", diff_id));
+	return (0);
+}
+
+/* One integer from a query with up to one text argument. */
+static int
+query_int(struct store_db *db, const char *sql, const char *arg,
+    int64_t *out, const char *what, struct berth_error *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((st = prepare(db, sql, err)) == NULL)
+		return (-1);
+	if (arg != NULL)
+		bind_text(st, 1, arg);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+		return (db_error(db, err, what));
+	*out = sqlite3_column_int64(st, 0);
+	return (0);
+}
+
+int
+db_blob_known(struct store_db *db, const char *digest, bool *known,
+    struct berth_error *err)
+{
+	int64_t n;
+
+	if (query_int(db, "SELECT COUNT(*) FROM blobs WHERE digest = ?",
+	    digest, &n, "look up blob", err) == -1)
+		return (-1);
+	*known = n > 0;
+	return (0);
+}
+
+int
+db_lease_add(struct store_db *db, const char *image_id, const char *holder,
+    struct berth_error *err)
+{
+	return (run1(db, "INSERT OR IGNORE INTO leases (image, holder) "
+	    "VALUES (?, ?)", image_id, holder, "add lease", err));
+}
+
+int
+db_lease_remove(struct store_db *db, const char *image_id,
+    const char *holder, struct berth_error *err)
+{
+	return (run1(db, "DELETE FROM leases WHERE image = ? AND holder = ?",
+	    image_id, holder, "remove lease", err));
+}
+
+int
+db_image_holders(struct store_db *db, const char *image_id, int *n,
+    struct berth_error *err)
+{
+	int64_t v;
+
+	if (query_int(db, "SELECT COUNT(*) FROM leases WHERE image = ?",
+	    image_id, &v, "count leases", err) == -1)
+		return (-1);
+	*n = (int)v;
+	return (0);
+}
+
+int
+db_image_usage(struct store_db *db, const char *image_id, uint64_t *size,
+    uint64_t *shared, struct berth_error *err)
+{
+	int64_t a, b;
+
+	/* A diff ID counts once per image even if two positions have it. */
+	if (query_int(db, "SELECT COALESCE(SUM(d.size), 0) FROM layer_dirs d "
+	    "WHERE d.diff_id IN (SELECT l.diff_id FROM image_layers il JOIN "
+	    "layers l ON l.chain_id = il.chain_id WHERE il.image = ?1)",
+	    image_id, &a, "image size", err) == -1 ||
+	    query_int(db, "SELECT COALESCE(SUM(d.size), 0) FROM layer_dirs d "
+	    "WHERE d.diff_id IN (SELECT l.diff_id FROM image_layers il JOIN "
+	    "layers l ON l.chain_id = il.chain_id WHERE il.image = ?1) AND "
+	    "EXISTS (SELECT 1 FROM image_layers il2 JOIN layers l2 ON "
+	    "l2.chain_id = il2.chain_id WHERE l2.diff_id = d.diff_id AND "
+	    "il2.image <> ?1)", image_id, &b, "image shared size", err) == -1)
+		return (berth_error_wrap(err, "image %s", image_id));
+	*size = (uint64_t)a;
+	*shared = (uint64_t)b;
+	return (0);
+}
+
+int
+db_store_usage(struct store_db *db, uint64_t *layers, uint64_t *blobs,
+    struct berth_error *err)
+{
+	int64_t a, b;
+
+	if (query_int(db, "SELECT COALESCE(SUM(size), 0) FROM layer_dirs",
+	    NULL, &a, "layer usage", err) == -1 ||
+	    query_int(db, "SELECT COALESCE(SUM(size), 0) FROM blobs", NULL,
+	    &b, "blob usage", err) == -1)
+		return (-1);
+	*layers = (uint64_t)a;
+	*blobs = (uint64_t)b;
+	return (0);
 }

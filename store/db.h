@@ -27,7 +27,7 @@
 #define STORE_E_REF_NOT_FOUND	"io.berth.Image.ReferenceNotFound"
 
 /* The schema version this code writes; see migrations in db.c. */
-#define DB_SCHEMA_VERSION	2
+#define DB_SCHEMA_VERSION	3
 
 struct store_db;
 
@@ -131,6 +131,32 @@ int	 db_gc_blobs(struct store_db *db, char ***digests, size_t *n,
 int	 db_layer_forget(struct store_db *db, const char *chain_id,
 	    struct berth_error *err);
 int	 db_blob_forget(struct store_db *db, const char *digest,
+	    struct berth_error *err);
+
+/* Record the file data size of an unpacked directory. */
+int	 db_layer_dir_set_size(struct store_db *db, const char *diff_id,
+	    uint64_t size, struct berth_error *err);
+/* Whether a blobs row names digest. */
+int	 db_blob_known(struct store_db *db, const char *digest, bool *known,
+	    struct berth_error *err);
+
+/*
+ * Leases: a holder (a container, by id) keeps an image from rmi and
+ * prune.  *n is the number of holders of image_id.
+ */
+int	 db_lease_add(struct store_db *db, const char *image_id,
+	    const char *holder, struct berth_error *err);
+int	 db_lease_remove(struct store_db *db, const char *image_id,
+	    const char *holder, struct berth_error *err);
+int	 db_image_holders(struct store_db *db, const char *image_id, int *n,
+	    struct berth_error *err);
+
+/* Sizes of an image: the sum of its layers' unpacked data (size), and the
+ * part in layers that another image has too (shared). */
+int	 db_image_usage(struct store_db *db, const char *image_id,
+	    uint64_t *size, uint64_t *shared, struct berth_error *err);
+/* Totals of the store: unpacked layer data and blob bytes. */
+int	 db_store_usage(struct store_db *db, uint64_t *layers, uint64_t *blobs,
 	    struct berth_error *err);
 
 void	 db_strv_free(char **v, size_t n);

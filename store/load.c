@@ -31,6 +31,7 @@
 #include "archive-util.h"
 #include "cleanup.h"
 #include "load.h"
+#include "progress.h"
 #include "reference.h"
 #include "store.h"
 
@@ -77,6 +78,7 @@ struct plan {
 
 struct load {
 	struct store	*st;
+	const struct store_progress *progress;
 	struct member	*members;
 	size_t		 nmembers;
 	char		*json[NJSON];
@@ -335,6 +337,8 @@ read_archive(struct load *l, int fd, struct berth_error *err)
 	if (a == NULL)
 		return (berth_error_set(err, BERTH_E_INTERNAL, 0,
 		    "archive_read_new failed"));
+	/* docker load takes compressed archives too. */
+	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	if (archive_read_open_fd(a, fd, 64 << 10) != ARCHIVE_OK)
 		return (invalid(err, "read archive: %s",
@@ -592,19 +596,10 @@ plan_docker(struct load *l, struct berth_error *err)
 			if (blob_at_path(l, "layer", json_string_value(v),
 			    &digest, err) == -1)
 				return (berth_error_wrap(err, "%s", what));
-			/* A docker-archive layer is the uncompressed tar:
-			 * its digest is its diff ID.  Checked here since
-			 * store_layer_unpack skips a layer already
-			 * unpacked without reading the blob. */
-			if (strcmp(digest, ly->diff_id) != 0) {
-				berth_error_set(err, STORE_E_DIFF_ID_MISMATCH,
-				    0, "%s: layer %s has digest %s, but the "
-				    "config's diff ID is %s", what,
-				    json_string_value(v),
-				    digest, ly->diff_id);
-				return (berth_error_param_str(err,
-				    "member", json_string_value(v)));
-			}
+			/* A docker-archive layer is the uncompressed tar,
+			 * whose digest is its diff ID, or (docker load
+			 * takes it) a compressed one: unpack_layers then
+			 * hashes it whatever is unpacked already. */
 			ly->blob.digest = digest;
 			ly->blob.media_type = MT_DOCKER_LAYER;
 			if (blob_size(store_blobs(l->st), digest,
@@ -724,10 +719,30 @@ unpack_layers(struct load *l, struct berth_error *err)
 		for (j = 0; j < l->plans[i].nlayers; j++) {
 			const struct db_layer *ly = &l->plans[i].layers[j];
 
+			store_progress_report(l->progress, "Loading layer",
+			    ly->diff_id, 0, ly->blob.size, NULL);
+			/* Trusting the diff ID lets an unpacked layer be
+			 * skipped unread: only when the blob's own digest
+			 * proves it (an uncompressed layer). */
+			bool proven = strcmp(ly->blob.digest,
+			    ly->diff_id) == 0;
+
 			if (store_layer_unpack(l->st, ly->blob.digest,
-			    ly->diff_id, diff_id, err) == -1)
+			    proven ? ly->diff_id : NULL, diff_id, err) == -1)
 				return (berth_error_wrap(err, "image %s "
 				    "layer %zu", l->plans[i].id, j));
+			if (strcmp(diff_id, ly->diff_id) != 0) {
+				berth_error_set(err, STORE_E_DIFF_ID_MISMATCH,
+				    0, "image %s layer %zu: diff ID is %s, "
+				    "the config says %s", l->plans[i].id, j,
+				    diff_id, ly->diff_id);
+				berth_error_param_str(err, "expected",
+				    ly->diff_id);
+				return (berth_error_param_str(err, "actual",
+				    diff_id));
+			}
+			store_progress_report(l->progress, "Loading layer",
+			    ly->diff_id, ly->blob.size, ly->blob.size, NULL);
 		}
 	return (0);
 }
@@ -784,7 +799,15 @@ int
 store_load(struct store *st, int archive_fd, struct load_result *res,
     struct berth_error *err)
 {
-	cleanup_load struct load l = { .st = st };
+	return (store_load_progress(st, archive_fd, NULL, res, err));
+}
+
+int
+store_load_progress(struct store *st, int archive_fd,
+    const struct store_progress *progress, struct load_result *res,
+    struct berth_error *err)
+{
+	cleanup_load struct load l = { .st = st, .progress = progress };
 	cleanup_load_result struct load_result out = LOAD_RESULT_INIT;
 	size_t i;
 

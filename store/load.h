@@ -49,7 +49,7 @@ struct load_result {
 #define LOAD_RESULT_INIT { NULL, 0 }
 
 /*
- * Load the uncompressed tar read from archive_fd (to its end) into st.
+ * Load the tar (plain, or compressed as libarchive knows) read from archive_fd (to its end) into st.
  * The format is told by the members: manifest.json makes it a
  * docker-archive, index.json with oci-layout an OCI layout.  Images are
  * tagged with their RepoTags (docker) or their io.containerd.image.name
@@ -59,6 +59,11 @@ struct load_result {
  * is left empty.
  */
 int	 store_load(struct store *st, int archive_fd, struct load_result *res,
+	    struct berth_error *err);
+/* The same, reporting each layer as it is unpacked. */
+struct store_progress;
+int	 store_load_progress(struct store *st, int archive_fd,
+	    const struct store_progress *progress, struct load_result *res,
 	    struct berth_error *err);
 void	 load_result_free(struct load_result *res);
 

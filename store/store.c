@@ -13,6 +13,7 @@
  * before the last mark leaves "unpacking" too, and the layer is simply
  * unpacked again next time.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <archive.h>
@@ -39,8 +40,10 @@
 
 struct store {
 	char			*root;
+	int			 root_fd;
 	int			 layers_fd;	/* ROOT/layers */
 	int			 tmp_fd;	/* ROOT/layers/tmp */
+	int			 lock_fd;	/* ROOT/store.lock, once taken */
 	struct blob_store	*blobs;
 	struct store_db		*db;
 };
@@ -64,6 +67,10 @@ store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	if (st->root_fd >= 0)
+		close(st->root_fd);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
 	if (st->layers_fd >= 0)
 		close(st->layers_fd);
 	if (st->tmp_fd >= 0)
@@ -176,8 +183,9 @@ recover(struct store *st, struct berth_error *err)
 	return (rc);
 }
 
-int
-store_open(const char *root, struct store **out, struct berth_error *err)
+static int
+open_store(const char *root, bool recovery, struct store **out,
+    struct berth_error *err)
 {
 	cleanup_store struct store *st = NULL;
 	cleanup_free char *dbpath = NULL;
@@ -185,7 +193,7 @@ store_open(const char *root, struct store **out, struct berth_error *err)
 	if ((st = calloc(1, sizeof(*st))) == NULL ||
 	    (st->root = strdup(root)) == NULL)
 		return (berth_error_sys(err, "open store %s", root));
-	st->layers_fd = st->tmp_fd = -1;
+	st->root_fd = st->layers_fd = st->tmp_fd = st->lock_fd = -1;
 	if (mkdir(root, 0700) == -1 && errno != EEXIST)
 		return (berth_error_sys(err, "create store %s", root));
 	if (asprintf(&dbpath, "%s/metadata.db", root) == -1) {
@@ -195,19 +203,63 @@ store_open(const char *root, struct store **out, struct berth_error *err)
 	if (blob_store_open(root, &st->blobs, err) == -1 ||
 	    db_open(dbpath, &st->db, err) == -1)
 		return (berth_error_wrap(err, "open store %s", root));
-	{
-		cleanup_close int rootfd = open(root, O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC);
-
-		if (rootfd == -1)
-			return (berth_error_sys(err, "open store %s", root));
-		if ((st->layers_fd = open_dir(rootfd, "layers", err)) == -1)
-			return (berth_error_wrap(err, "store %s", root));
-	}
+	if ((st->root_fd = open(root, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		return (berth_error_sys(err, "open store %s", root));
+	if ((st->layers_fd = open_dir(st->root_fd, "layers", err)) == -1)
+		return (berth_error_wrap(err, "store %s", root));
 	if ((st->tmp_fd = open_dir(st->layers_fd, "tmp", err)) == -1 ||
-	    recover(st, err) == -1)
+	    (recovery && recover(st, err) == -1))
 		return (berth_error_wrap(err, "store %s: layers", root));
 	*out = steal_pointer(&st);
+	return (0);
+}
+
+int
+store_open(const char *root, struct store **out, struct berth_error *err)
+{
+	return (open_store(root, true, out, err));
+}
+
+int
+store_open_shared(const char *root, struct store **out,
+    struct berth_error *err)
+{
+	return (open_store(root, false, out, err));
+}
+
+/* flock name under ROOT; the fd holds it.  Blocks: helpers only. */
+static int
+lock_file(struct store *st, const char *name, int op, struct berth_error *err)
+{
+	int fd;
+
+	fd = openat(st->root_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd == -1)
+		return (berth_error_sys(err, "open %s/%s", st->root, name));
+	while (flock(fd, op) == -1) {
+		if (errno != EINTR) {
+			berth_error_sys(err, "lock %s/%s", st->root, name);
+			close(fd);
+			return (-1);
+		}
+	}
+	return (fd);
+}
+
+int
+store_lock(struct store *st, bool exclusive, struct berth_error *err)
+{
+	int fd;
+
+	if (st->lock_fd >= 0)
+		return (berth_error_set(err, BERTH_E_INTERNAL, 0,
+		    "store lock taken twice"));
+	fd = lock_file(st, "store.lock", exclusive ? LOCK_EX : LOCK_SH, err);
+	if (fd == -1)
+		return (-1);
+	st->lock_fd = fd;
 	return (0);
 }
 
@@ -275,7 +327,7 @@ cleanup_stagingp(struct staging *sg)
  * rename it to ROOT/layers/<hex>; on failure nothing stays. */
 static int
 extract_into_place(struct store *st, int fd, const char *diff_id,
-    struct berth_error *err)
+    uint64_t *bytes, struct berth_error *err)
 {
 	cleanup_staging struct staging sg = { .tmp_fd = st->tmp_fd };
 	cleanup_close int dirfd = -1;
@@ -299,6 +351,7 @@ extract_into_place(struct store *st, int fd, const char *diff_id,
 		return (berth_error_sys(err, "rewind blob"));
 	if (unpack_layer_in_helper(fd, dirfd, &stats, err) == -1)
 		return (-1);
+	*bytes = stats.bytes;
 	/* Everything extracted reaches the disk before the name that says
 	 * it is complete; syncfs because fsyncing each file of a tree costs
 	 * one call per file for the same result. */
@@ -322,8 +375,9 @@ store_layer_unpack(struct store *st, const char *blob_digest,
     const char *expected_diff_id, char diff_id[DIGEST_STR_SIZE],
     struct berth_error *err)
 {
-	cleanup_close int fd = -1;
+	cleanup_close int fd = -1, lockfd = -1;
 	char state[DB_STATE_SIZE], got[DIGEST_STR_SIZE];
+	uint64_t bytes = 0;
 	int present;
 
 	if (digest_validate(blob_digest, err) == -1 ||
@@ -351,6 +405,10 @@ store_layer_unpack(struct store *st, const char *blob_digest,
 		berth_error_param_str(err, "expected", expected_diff_id);
 		return (berth_error_param_str(err, "actual", got));
 	}
+	/* Two helpers may unpack the same layer: one at a time, and the
+	 * second finds it done. */
+	if ((lockfd = lock_file(st, "unpack.lock", LOCK_EX, err)) == -1)
+		return (-1);
 	if (db_layer_dir_state(st->db, got, state, err) == -1 ||
 	    (present = layer_dir_exists(st, got, err)) == -1)
 		return (-1);
@@ -360,7 +418,7 @@ store_layer_unpack(struct store *st, const char *blob_digest,
 		if (db_layer_dir_set_state(st->db, got, "unpacking",
 		    err) == -1)
 			return (-1);
-		if (extract_into_place(st, fd, got, err) == -1) {
+		if (extract_into_place(st, fd, got, &bytes, err) == -1) {
 			cleanup_error struct berth_error e2 = BERTH_ERROR_INIT;
 
 			(void)db_layer_dir_set_state(st->db, got, "absent",
@@ -368,7 +426,8 @@ store_layer_unpack(struct store *st, const char *blob_digest,
 			return (berth_error_wrap(err, "unpack layer %s",
 			    blob_digest));
 		}
-		if (db_layer_dir_set_state(st->db, got, "unpacked", err) == -1)
+		if (db_layer_dir_set_state(st->db, got, "unpacked", err) == -1 ||
+		    db_layer_dir_set_size(st->db, got, bytes, err) == -1)
 			return (-1);
 	}
 	memcpy(diff_id, got, DIGEST_STR_SIZE);
@@ -447,6 +506,27 @@ gc_blobs(struct store *st, size_t *removed, struct berth_error *err)
 	return (rc);
 }
 
+/* Blob files no row names: a load killed before it recorded its image.
+ * Only safe while no load runs (the exclusive store lock). */
+static int
+gc_orphan_blobs(struct store *st, size_t *removed, struct berth_error *err)
+{
+	char **v = NULL;
+	size_t n = 0, i;
+	bool known;
+	int rc = 0;
+
+	if (blob_store_list(st->blobs, &v, &n, err) == -1)
+		return (-1);
+	for (i = 0; i < n && rc == 0; i++) {
+		if ((rc = db_blob_known(st->db, v[i], &known, err)) == 0 &&
+		    !known && (rc = blob_delete(st->blobs, v[i], err)) == 0)
+			(*removed)++;
+	}
+	db_strv_free(v, n);
+	return (rc);
+}
+
 int
 store_gc(struct store *st, size_t *removed, struct berth_error *err)
 {
@@ -455,7 +535,8 @@ store_gc(struct store *st, size_t *removed, struct berth_error *err)
 	 * diff IDs, which would keep both. */
 	if (gc_layer_rows(st, err) == -1 ||
 	    gc_layer_dirs(st, removed, err) == -1 ||
-	    gc_blobs(st, removed, err) == -1)
+	    gc_blobs(st, removed, err) == -1 ||
+	    gc_orphan_blobs(st, removed, err) == -1)
 		return (berth_error_wrap(err, "garbage collection"));
 	return (0);
 }

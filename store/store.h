@@ -18,6 +18,7 @@
 #ifndef BERTH_STORE_STORE_H
 #define BERTH_STORE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "blob.h"
@@ -38,7 +39,19 @@ struct store;
  */
 int	 store_open(const char *root, struct store **out,
 	    struct berth_error *err);
+/* The same without recovery, for a helper process while berthd runs:
+ * recovery would take other helpers' work in progress for debris. */
+int	 store_open_shared(const char *root, struct store **out,
+	    struct berth_error *err);
 void	 store_close(struct store *st);
+
+/*
+ * Work that adds to the store (load, import) holds the store lock shared
+ * while it runs; garbage collection holds it exclusive, since it removes
+ * what no image names yet, including what a load in progress wrote.  The
+ * lock is held until store_close.  Blocks: helpers only.
+ */
+int	 store_lock(struct store *st, bool exclusive, struct berth_error *err);
 
 static inline void
 cleanup_storep(struct store **st)
@@ -76,8 +89,9 @@ int	 store_layer_path(struct store *st, const char *diff_id, char *buf,
  * next gc lists again (removing a missing file is not an error) or the
  * next open forgets.  *removed counts directories and blobs removed.
  *
- * A layer unpacked for an image not yet added is garbage to this: gc and
- * image loading must not interleave.
+ * A layer unpacked for an image not yet added is garbage to this, and so
+ * is a blob file no row names: gc and image loading must not interleave
+ * (take the store lock exclusive).
  */
 int	 store_gc(struct store *st, size_t *removed, struct berth_error *err);
 
