@@ -151,4 +151,39 @@ int	berth_call(struct berth_client *c, const char *method,
 const msgpack_object *berth_map_get(const msgpack_object *map,
 	    const char *key);
 
+/*
+ * Upgraded streams.  After a BERTH_CALL_UPGRADE call (io.berth.Image.Load,
+ * Import) the client sends stream frames, one msgpack map each, framed
+ * like calls, while the daemon answers the call with replies
+ * ("continues" on all but the last), read with berth_recv.
+ *
+ * berth_stream_send writes one packed map; berth_stream_send_data writes
+ * {"data": <bin of len bytes>} and berth_stream_send_eof {"eof": true}.
+ * They block until written: when the daemon may answer meanwhile, poll
+ * berth_client_fd or use berth_stream_upload.
+ */
+int	berth_stream_send(struct berth_client *c, const void *map, size_t len,
+	    struct berth_error *err);
+int	berth_stream_send_data(struct berth_client *c, const void *data,
+	    size_t len, struct berth_error *err);
+int	berth_stream_send_eof(struct berth_client *c, struct berth_error *err);
+
+/* Called with each reply that continues (progress); a -1 stops the
+ * upload with err as its error. */
+typedef int (*berth_reply_fn)(const struct berth_reply *reply, void *arg,
+	    struct berth_error *err);
+
+/*
+ * Send everything read from fd in as {"data"} frames of at most chunk
+ * bytes (0: 256 KiB; kept below the frame limit), then {"eof": true},
+ * while reading the replies to the one pending upgraded call: each reply
+ * that continues goes to on_reply (if not NULL), the final one is left
+ * in final and ends the upload (0), even when not all was sent.  An error
+ * reply returns -1 with final->error set, as berth_recv.  Writes never
+ * block the reading of replies, so neither side can stall the other.
+ */
+int	berth_stream_upload(struct berth_client *c, int in, size_t chunk,
+	    berth_reply_fn on_reply, void *arg, struct berth_reply *final,
+	    struct berth_error *err);
+
 #endif

@@ -33,6 +33,21 @@ cli_main(int argc, char **argv, struct cmd_ctx *ctx)
 		    CLI_NAME);
 		return (CLI_EXIT_ENGINE);
 	}
+	if (entry->subs != NULL && global.argc >= 2 &&
+	    global.argv[1][0] != '-') {
+		const struct cmd_entry *sub;
+
+		if ((sub = cmd_find_sub(entry, global.argv[1])) == NULL) {
+			fprintf(ctx->err, "%s: '%s %s' is not a %s command.\n"
+			    "See '%s %s --help'.\n", CLI_NAME, entry->name,
+			    global.argv[1], CLI_NAME, CLI_NAME, entry->name);
+			return (CLI_EXIT_ENGINE);
+		}
+		entry = sub;
+		global.argc--;
+		global.argv++;
+	}
+	ctx->entry = entry;
 	if (args_parse(&args_docker, entry->flags, global.argc - 1, global.argv + 1, false,
 	    &args, &err) < 0)
 		return (cli_usage_error(ctx, entry, "%s",

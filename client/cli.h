@@ -37,6 +37,7 @@ struct cmd_ctx {
 	FILE		*in;
 	FILE		*out;
 	FILE		*err;
+	const struct cmd_entry *entry;	/* the command running */
 };
 
 struct cmd_entry {
@@ -47,6 +48,10 @@ struct cmd_entry {
 	const struct args_flag	*flags;		/* ends with { NULL } */
 	int			 args_min;
 	int			 args_max;	/* -1: no limit */
+	/* A group ("image"): its subcommands, ending with NULL, named
+	 * "GROUP SUB"; exec runs when no subcommand is given. */
+	const struct cmd_entry *const *subs;
+	const char		*alias;		/* another name ("list") */
 	/* Returns the exit status. */
 	int			(*exec)(struct cmd_ctx *,
 				    const struct args *);
@@ -58,6 +63,9 @@ extern const struct args_flag cmd_global_flags[];
 const struct cmd_entry *cmd_find(const char *name);
 void	cmd_print_help(const struct cmd_entry *entry, FILE *f);
 void	cmd_print_main_help(FILE *f);
+/* A group's subcommand by its name after the group's ("ls") or alias. */
+const struct cmd_entry *cmd_find_sub(const struct cmd_entry *group,
+	    const char *name);
 
 /* cmd.c: check the number of positional arguments for entry. */
 int	args_check_count(const struct cmd_entry *entry,
@@ -76,6 +84,9 @@ int	cli_connect(struct cmd_ctx *ctx, struct berth_client **c,
 	    struct berth_error *err);
 int	cli_fail(struct cmd_ctx *ctx, const struct berth_error *err);
 int	cli_fail_remote(struct cmd_ctx *ctx, const struct berth_error *err);
+/* A daemon's error as Docker words it: "Error response from daemon: MSG";
+ * returns CLI_EXIT_FAILURE.  Local failures go to cli_fail. */
+int	cli_fail_daemon(struct cmd_ctx *ctx, const struct berth_error *err);
 int	cli_usage_error(struct cmd_ctx *ctx, const struct cmd_entry *entry,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Check an optional --format: NULL/"" for text, "json"; else a usage

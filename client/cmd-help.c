@@ -12,11 +12,11 @@ static const struct args_flag cmd_help_flags[] = {
 
 const struct cmd_entry cmd_help_entry = {
 	.name = "help",
-	.usage = "[COMMAND]",
+	.usage = "[COMMAND [SUBCOMMAND]]",
 	.summary = "Show help for berth or one of its commands",
 	.flags = cmd_help_flags,
 	.args_min = 0,
-	.args_max = 1,
+	.args_max = 2,
 	.exec = cmd_help_exec,
 };
 
@@ -32,6 +32,10 @@ cmd_help_exec(struct cmd_ctx *ctx, const struct args *args)
 	if ((entry = cmd_find(args->argv[0])) == NULL)
 		return (cli_usage_error(ctx, &cmd_help_entry,
 		    "unknown command: %s", args->argv[0]));
+	if (args->argc == 2 && (entry = cmd_find_sub(entry,
+	    args->argv[1])) == NULL)
+		return (cli_usage_error(ctx, &cmd_help_entry,
+		    "unknown command: %s %s", args->argv[0], args->argv[1]));
 	cmd_print_help(entry, ctx->out);
 	return (CLI_EXIT_OK);
 }

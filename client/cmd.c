@@ -9,13 +9,31 @@
 
 extern const struct cmd_entry cmd_call_entry;
 extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_history_entry;
+extern const struct cmd_entry cmd_image_entry;
+extern const struct cmd_entry cmd_images_entry;
+extern const struct cmd_entry cmd_import_entry;
 extern const struct cmd_entry cmd_info_entry;
+extern const struct cmd_entry cmd_load_entry;
+extern const struct cmd_entry cmd_rmi_entry;
+extern const struct cmd_entry cmd_save_entry;
+extern const struct cmd_entry cmd_system_entry;
+extern const struct cmd_entry cmd_tag_entry;
 extern const struct cmd_entry cmd_version_entry;
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_call_entry,
 	&cmd_help_entry,
+	&cmd_history_entry,
+	&cmd_image_entry,
+	&cmd_images_entry,
+	&cmd_import_entry,
 	&cmd_info_entry,
+	&cmd_load_entry,
+	&cmd_rmi_entry,
+	&cmd_save_entry,
+	&cmd_system_entry,
+	&cmd_tag_entry,
 	&cmd_version_entry,
 	NULL
 };
@@ -85,8 +103,26 @@ cmd_print_help(const struct cmd_entry *entry, FILE *f)
 	fprintf(f, "\nUsage:  %s %s [OPTIONS]%s%s\n\n%s\n", CLI_NAME,
 	    entry->name, entry->usage[0] != '\0' ? " " : "", entry->usage,
 	    entry->summary);
+	if (entry->alias != NULL)
+		fprintf(f, "\nAliases:\n  %s, %.*s%s\n", entry->name,
+		    (int)(strrchr(entry->name, ' ') != NULL ?
+		    strrchr(entry->name, ' ') - entry->name + 1 : 0),
+		    entry->name, entry->alias);
 	if (entry->help != NULL)
 		fprintf(f, "\n%s", entry->help);
+	if (entry->subs != NULL) {
+		const struct cmd_entry *const *e;
+		int width = 0;
+
+		for (e = entry->subs; *e != NULL; e++)
+			if ((int)strlen((*e)->name) > width)
+				width = (int)strlen((*e)->name);
+		fprintf(f, "\nCommands:\n");
+		for (e = entry->subs; *e != NULL; e++)
+			fprintf(f, "  %-*s   %s\n", width - (int)strlen(
+			    entry->name) - 1, (*e)->name + strlen(entry->name) +
+			    1, (*e)->summary);
+	}
 	print_flags(f, entry->flags, true);
 }
 
@@ -107,6 +143,23 @@ cmd_print_main_help(FILE *f)
 		fprintf(f, "  %-*s   %s\n", width, (*e)->name, (*e)->summary);
 	fprintf(f, "\nRun '%s COMMAND --help' for more information on a "
 	    "command.\n", CLI_NAME);
+}
+
+const struct cmd_entry *
+cmd_find_sub(const struct cmd_entry *group, const char *name)
+{
+	const struct cmd_entry *const *e;
+	const char *sp;
+
+	if (group->subs == NULL)
+		return (NULL);
+	for (e = group->subs; *e != NULL; e++) {
+		sp = strrchr((*e)->name, ' ');
+		if (strcmp(sp != NULL ? sp + 1 : (*e)->name, name) == 0 ||
+		    ((*e)->alias != NULL && strcmp((*e)->alias, name) == 0))
+			return (*e);
+	}
+	return (NULL);
 }
 
 int

@@ -67,6 +67,17 @@ cli_fail_remote(struct cmd_ctx *ctx, const struct berth_error *err)
 }
 
 int
+cli_fail_daemon(struct cmd_ctx *ctx, const struct berth_error *err)
+{
+	if (!berth_error_isset(err) || strncmp(err->name, "io.berth.Client.",
+	    16) == 0)
+		return (cli_fail(ctx, err));
+	fprintf(ctx->err, "Error response from daemon: %s\n",
+	    berth_error_message(err));
+	return (CLI_EXIT_FAILURE);
+}
+
+int
 cli_usage_error(struct cmd_ctx *ctx, const struct cmd_entry *entry,
     const char *fmt, ...)
 {

@@ -8,7 +8,7 @@
 int
 main(int argc, char **argv)
 {
-	struct cmd_ctx ctx = { NULL, stdin, stdout, stderr };
+	struct cmd_ctx ctx = { NULL, stdin, stdout, stderr, NULL };
 
 	/* A closed stdout (berth ... | head) must end us quietly with an
 	 * error from fflush, not a signal from the daemon's socket. */

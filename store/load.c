@@ -54,11 +54,16 @@ static const char *const json_names[NJSON] = {
 	"manifest.json", "index.json", "oci-layout", "repositories",
 };
 
-/* A member streamed into the blob store. */
+/* A member streamed into the blob store, or a symlink to one (Docker
+ * links a layer.tar that two images share). */
 struct member {
 	char		*path;
-	char		 digest[DIGEST_STR_SIZE];
+	char		 digest[DIGEST_STR_SIZE];	/* "" for a link */
+	char		*link;		/* the member linked to, or NULL */
 };
+
+/* Links followed from one member at most. */
+#define LOAD_LINK_HOPS	8
 
 /* One image, checked and ready to record. */
 struct plan {
@@ -128,8 +133,10 @@ load_free(struct load *l)
 {
 	size_t i;
 
-	for (i = 0; i < l->nmembers; i++)
+	for (i = 0; i < l->nmembers; i++) {
 		free(l->members[i].path);
+		free(l->members[i].link);
+	}
 	free(l->members);
 	for (i = 0; i < NJSON; i++)
 		free(l->json[i]);
@@ -245,6 +252,109 @@ member_by_digest(struct load *l, const char *digest)
 	return (NULL);
 }
 
+/* Record a member; a later member of the same name replaces the
+ * earlier, as tar extraction would. */
+static int
+member_put(struct load *l, const char *path, const char *digest,
+    const char *link, struct berth_error *err)
+{
+	struct member *m, *grown;
+	char *copy = NULL;
+
+	if (link != NULL && (copy = strdup(link)) == NULL)
+		return (berth_error_sys(err, "archive member %s", path));
+	if ((m = member_by_path(l, path)) == NULL) {
+		if (l->nmembers >= LOAD_MAX_BLOBS) {
+			free(copy);
+			return (berth_error_set(err, STORE_E_ARCHIVE_LIMIT, 0,
+			    "archive has more than %u blobs",
+			    LOAD_MAX_BLOBS));
+		}
+		grown = reallocarray(l->members, l->nmembers + 1,
+		    sizeof(*grown));
+		if (grown == NULL) {
+			free(copy);
+			return (berth_error_sys(err, "archive member %s",
+			    path));
+		}
+		l->members = grown;
+		m = &l->members[l->nmembers];
+		memset(m, 0, sizeof(*m));
+		if ((m->path = strdup(path)) == NULL) {
+			free(copy);
+			return (berth_error_sys(err, "archive member %s",
+			    path));
+		}
+		l->nmembers++;
+	}
+	free(m->link);
+	m->link = copy;
+	snprintf(m->digest, sizeof(m->digest), "%s", digest);
+	return (0);
+}
+
+/* A member by path, through symlink members. */
+static struct member *
+member_resolve(struct load *l, const char *path)
+{
+	struct member *m = member_by_path(l, path);
+	int hops;
+
+	for (hops = 0; m != NULL && m->link != NULL &&
+	    hops < LOAD_LINK_HOPS; hops++)
+		m = member_by_path(l, m->link);
+	return (m != NULL && m->link == NULL ? m : NULL);
+}
+
+/* The path from the archive's root that the symlink member path, whose
+ * target is target, names; refused when it leaves the archive. */
+static int
+link_path(const char *path, const char *target, char **out,
+    struct berth_error *err)
+{
+	cleanup_free char *buf = NULL;
+	const char *slash = strrchr(path, '/'), *c;
+	size_t len = 0, n;
+
+	if (target == NULL || *target == '/' || *target == '\0')
+		return (invalid(err, "archive member %s: link to %s leaves "
+		    "the archive", path, target != NULL ? target : "?"));
+	if ((buf = malloc(strlen(path) + strlen(target) + 2)) == NULL)
+		return (berth_error_sys(err, "archive member %s", path));
+	if (slash != NULL) {
+		len = (size_t)(slash - path);
+		memcpy(buf, path, len);
+	}
+	buf[len] = '\0';
+	for (c = target; *c != '\0'; c += n + (c[n] == '/')) {
+		n = strcspn(c, "/");
+		if (n == 0 || (n == 1 && c[0] == '.'))
+			continue;
+		if (n == 2 && c[0] == '.' && c[1] == '.') {
+			if (len == 0)
+				return (invalid(err, "archive member %s: "
+				    "link to %s leaves the archive", path,
+				    target));
+			while (len > 0 && buf[len - 1] != '/')
+				len--;
+			if (len > 0)
+				len--;
+			buf[len] = '\0';
+			continue;
+		}
+		if (len > 0)
+			buf[len++] = '/';
+		memcpy(buf + len, c, n);
+		len += n;
+		buf[len] = '\0';
+	}
+	if (len == 0)
+		return (invalid(err, "archive member %s: link to %s names "
+		    "the archive's root", path, target));
+	*out = steal_pointer(&buf);
+	return (0);
+}
+
 /* Stream the current member into a blob, verified against expected
  * when not "". */
 static int
@@ -253,7 +363,6 @@ stream_blob(struct load *l, struct archive *a, const char *path,
 {
 	cleanup_blob_writer struct blob_writer *w = NULL;
 	char buf[64 << 10], digest[DIGEST_STR_SIZE];
-	struct member *m, *grown;
 	la_ssize_t n;
 
 	if (blob_writer_open(store_blobs(l->st), LOAD_BLOB_MAX, &w,
@@ -270,25 +379,7 @@ stream_blob(struct load *l, struct archive *a, const char *path,
 	if (blob_writer_commit(steal_pointer(&w),
 	    expected[0] != '\0' ? expected : NULL, digest, err) == -1)
 		return (berth_error_wrap(err, "archive member %s", path));
-	/* A later member of the same name replaces the earlier, as tar
-	 * extraction would. */
-	if ((m = member_by_path(l, path)) != NULL) {
-		memcpy(m->digest, digest, sizeof(m->digest));
-		return (0);
-	}
-	if (l->nmembers >= LOAD_MAX_BLOBS)
-		return (berth_error_set(err, STORE_E_ARCHIVE_LIMIT, 0,
-		    "archive has more than %u blobs", LOAD_MAX_BLOBS));
-	grown = reallocarray(l->members, l->nmembers + 1, sizeof(*grown));
-	if (grown == NULL)
-		return (berth_error_sys(err, "archive member %s", path));
-	l->members = grown;
-	m = &l->members[l->nmembers];
-	if ((m->path = strdup(path)) == NULL)
-		return (berth_error_sys(err, "archive member %s", path));
-	memcpy(m->digest, digest, sizeof(m->digest));
-	l->nmembers++;
-	return (0);
+	return (member_put(l, path, digest, NULL, err));
 }
 
 /* Read the current member into memory, at most LOAD_JSON_MAX bytes. */
@@ -350,6 +441,16 @@ read_archive(struct load *l, int fd, struct berth_error *err)
 		if (clean_path("archive member", archive_entry_pathname(e),
 		    &path, err) == -1)
 			return (-1);
+		if (archive_entry_filetype(e) == AE_IFLNK &&
+		    blob_member(path, expected)) {
+			cleanup_free char *target = NULL;
+
+			if (link_path(path, archive_entry_symlink(e), &target,
+			    err) == -1 ||
+			    member_put(l, path, "", target, err) == -1)
+				return (-1);
+			continue;
+		}
 		if (archive_entry_filetype(e) != AE_IFREG)
 			continue;
 		for (i = 0; i < NJSON; i++)
@@ -428,7 +529,7 @@ blob_at_path(struct load *l, const char *what, const char *raw,
 
 	if (clean_path(what, raw, &path, err) == -1)
 		return (-1);
-	if ((m = member_by_path(l, path)) == NULL) {
+	if ((m = member_resolve(l, path)) == NULL) {
 		berth_error_set(err, STORE_E_BLOB_NOT_FOUND, 0,
 		    "%s %s is not in the archive", what, raw);
 		return (berth_error_param_str(err, "member", raw));
@@ -638,11 +739,67 @@ plan_oci_refs(struct plan *p, json_t *desc, struct berth_error *err)
 }
 
 /* Step 2 for an OCI layout: one plan per manifest in index.json. */
+/* The host's os and architecture, as OCI platforms name them. */
+static const char *
+host_arch(void)
+{
+#if defined(__x86_64__)
+	return ("amd64");
+#elif defined(__aarch64__)
+	return ("arm64");
+#elif defined(__arm__)
+	return ("arm");
+#elif defined(__i386__)
+	return ("386");
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return ("ppc64le");
+#elif defined(__s390x__)
+	return ("s390x");
+#elif defined(__riscv) && __riscv_xlen == 64
+	return ("riscv64");
+#else
+	return ("unknown");
+#endif
+}
+
+/*
+ * The manifest descriptor for linux/<host arch> in the index desc points
+ * at: *nested gets the index (which owns *out), the caller frees it.
+ */
+static int
+platform_manifest(struct load *l, const char *what, json_t *desc,
+    json_t **nested, json_t **out, struct berth_error *err)
+{
+	struct db_blob blob;
+	json_t *list, *m, *plat;
+	const char *os, *arch;
+	size_t i;
+
+	if (blob_of_descriptor(l, "index", desc, &blob, err) == -1 ||
+	    read_blob_json(l, "index", blob.digest, nested, err) == -1)
+		return (berth_error_wrap(err, "%s", what));
+	list = json_object_get(*nested, "manifests");
+	json_array_foreach(list, i, m) {
+		plat = json_object_get(m, "platform");
+		os = json_string_value(json_object_get(plat, "os"));
+		arch = json_string_value(json_object_get(plat,
+		    "architecture"));
+		if (os != NULL && arch != NULL && strcmp(os, "linux") == 0 &&
+		    strcmp(arch, host_arch()) == 0) {
+			*out = m;
+			return (0);
+		}
+	}
+	berth_error_set(err, STORE_E_PLATFORM, 0, "%s: index %s has no "
+	    "manifest for linux/%s", what, blob.digest, host_arch());
+	return (berth_error_param_str(err, "platform", host_arch()));
+}
+
 static int
 plan_oci(struct load *l, struct berth_error *err)
 {
-	cleanup_json json_t *layout = NULL, *index = NULL;
-	json_t *manifests, *desc, *layers, *v;
+	cleanup_json json_t *layout = NULL, *index = NULL, *nested = NULL;
+	json_t *manifests, *desc, *layers, *v, *refs_desc;
 	struct db_blob config;
 	const char *media;
 	struct plan *p;
@@ -661,11 +818,19 @@ plan_oci(struct load *l, struct berth_error *err)
 		return (invalid(err, "index.json: no manifests"));
 	json_array_foreach(manifests, i, desc) {
 		snprintf(what, sizeof(what), "index.json manifest %zu", i);
+		refs_desc = desc;
 		media = json_string_value(json_object_get(desc, "mediaType"));
 		if (media != NULL && (strcmp(media, MT_OCI_INDEX) == 0 ||
-		    strcmp(media, MT_DOCKER_LIST) == 0))
-			return (invalid(err, "%s: nested index (%s) not "
-			    "supported", what, media));
+		    strcmp(media, MT_DOCKER_LIST) == 0)) {
+			/* A multi-platform image: this host's manifest. */
+			json_decref(nested);
+			nested = NULL;
+			if (platform_manifest(l, what, desc, &nested, &desc,
+			    err) == -1)
+				return (-1);
+			media = json_string_value(json_object_get(desc,
+			    "mediaType"));
+		}
 		if (media != NULL && strcmp(media, MT_OCI_MANIFEST) != 0 &&
 		    strcmp(media, MT_DOCKER_MANIFEST) != 0)
 			return (invalid(err, "%s: unknown media type %s",
@@ -702,7 +867,7 @@ plan_oci(struct load *l, struct berth_error *err)
 				return (berth_error_wrap(err, "%s", what));
 			p->size += p->layers[j].blob.size;
 		}
-		if (plan_oci_refs(p, desc, err) == -1)
+		if (plan_oci_refs(p, refs_desc, err) == -1)
 			return (berth_error_wrap(err, "%s", what));
 	}
 	return (0);

@@ -27,6 +27,8 @@ struct store;
 /* A member path or a manifest that is hostile or malformed; the message
  * names the member or field. */
 #define STORE_E_INVALID_ARCHIVE	"io.berth.Image.InvalidArchive"
+/* A multi-platform image without this host's platform. */
+#define STORE_E_PLATFORM	"io.berth.Image.PlatformNotFound"
 /* A JSON document over LOAD_JSON_MAX, or too many blobs. */
 #define STORE_E_ARCHIVE_LIMIT	"io.berth.Image.ArchiveLimitExceeded"
 

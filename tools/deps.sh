@@ -13,6 +13,8 @@ PKGS="$PKGS libssl-dev libsqlite3-dev libarchive-dev"
 PKGS="$PKGS python3 python3-msgpack util-linux systemd passwd procps"
 # runtime tests: a rootfs from Debian's static busybox; runc to compare with
 PKGS="$PKGS busybox-static runc"
+# image tests: skopeo reads and writes what berth saves and loads
+PKGS="$PKGS skopeo"
 # fuzzing: clang with its libFuzzer runtime
 PKGS="$PKGS clang libclang-rt-14-dev"
 

@@ -304,6 +304,77 @@ test_unreachable_daemon_is_one_line_and_125(void)
 	run_free(&r);
 }
 
+/* Groups: "berth image ls" runs a subcommand with its own flags and
+ * help; every subcommand is complete and named "GROUP SUB". */
+static void
+test_command_groups(void)
+{
+	const struct cmd_entry *const *e, *const *sub;
+	struct run r;
+	int groups = 0;
+
+	for (e = cmd_table; *e != NULL; e++) {
+		if ((*e)->subs == NULL)
+			continue;
+		groups++;
+		for (sub = (*e)->subs; *sub != NULL; sub++) {
+			CHECK(strncmp((*sub)->name, (*e)->name,
+			    strlen((*e)->name)) == 0 &&
+			    (*sub)->name[strlen((*e)->name)] == ' ');
+			CHECK((*sub)->summary != NULL && (*sub)->exec != NULL &&
+			    (*sub)->flags != NULL && (*sub)->usage != NULL);
+			CHECK(cmd_find_sub(*e, strrchr((*sub)->name, ' ') +
+			    1) == *sub);
+			if (sub[1] != NULL)
+				CHECK(strcmp((*sub)->name, sub[1]->name) < 0);
+		}
+	}
+	CHECK(groups >= 2);
+	CHECK(cmd_find_sub(cmd_find("image"), "list") != NULL);
+	CHECK(cmd_find_sub(cmd_find("image"), "remove") ==
+	    cmd_find_sub(cmd_find("image"), "rm"));
+	run_cli(&r, (const char *[]){ "berth", "image", "ls", "--help",
+	    NULL });
+	CHECK(r.rc == 0);
+	CHECK(strstr(r.out, "Usage:  berth image ls [OPTIONS]") != NULL);
+	CHECK(strstr(r.out, "--digests") != NULL);
+	run_free(&r);
+	run_cli(&r, (const char *[]){ "berth", "image", NULL });
+	CHECK(r.rc == 0);
+	CHECK(strstr(r.out, "Commands:\n") != NULL &&
+	    strstr(r.out, "  prune ") != NULL);
+	run_free(&r);
+	run_cli(&r, (const char *[]){ "berth", "help", "system", "df", NULL });
+	CHECK(r.rc == 0);
+	CHECK(strstr(r.out, "Usage:  berth system df [OPTIONS]") != NULL);
+	run_free(&r);
+	run_cli(&r, (const char *[]){ "berth", "image", "frob", NULL });
+	CHECK(r.rc == CLI_EXIT_ENGINE);
+	CHECK_STR(r.err, "berth: 'image frob' is not a berth command.\n"
+	    "See 'berth image --help'.\n");
+	run_free(&r);
+	run_cli(&r, (const char *[]){ "berth", "image", "ls", "--bogus",
+	    NULL });
+	CHECK(r.rc == CLI_EXIT_ENGINE);
+	CHECK(strstr(r.err, "See 'berth image ls --help'.") != NULL);
+	run_free(&r);
+	run_cli(&r, (const char *[]){ "berth", "images", "-f", "nonsense",
+	    NULL });
+	CHECK(r.rc == CLI_EXIT_ENGINE);
+	CHECK(strstr(r.err, "bad format of filter") != NULL);
+	run_free(&r);
+	run_cli(&r, (const char *[]){ "berth", "save", "--format", "zip",
+	    "busybox", NULL });
+	CHECK(r.rc == CLI_EXIT_ENGINE);
+	CHECK(strstr(r.err, "See 'berth save --help'.") != NULL);
+	run_free(&r);
+	run_cli(&r, (const char *[]){ "berth", "tag", "a", NULL });
+	CHECK(r.rc == CLI_EXIT_ENGINE);
+	CHECK(strstr(r.err, "\"berth tag\" requires exactly 2 arguments.") !=
+	    NULL);
+	run_free(&r);
+}
+
 int
 main(void)
 {
@@ -314,5 +385,6 @@ main(void)
 	RUN(test_usage_errors_exit_125_with_a_hint);
 	RUN(test_flags_parse_from_the_table);
 	RUN(test_unreachable_daemon_is_one_line_and_125);
+	RUN(test_command_groups);
 	UNIT_EXIT();
 }
