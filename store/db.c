@@ -485,6 +485,15 @@ db_image_layers(struct store_db *db, const char *image_id, char ***chain_ids,
 	    "WHERE image = ? ORDER BY position", image_id, chain_ids, n, err));
 }
 
+int
+db_image_layer_blobs(struct store_db *db, const char *image_id,
+    char ***digests, size_t *n, struct berth_error *err)
+{
+	return (strv_query(db, "SELECT COALESCE(l.blob, '') FROM image_layers "
+	    "il JOIN layers l ON l.chain_id = il.chain_id WHERE il.image = ? "
+	    "ORDER BY il.position", image_id, digests, n, err));
+}
+
 void
 db_image_list_free(struct db_image_info *list, size_t n)
 {

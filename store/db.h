@@ -92,6 +92,10 @@ void	 db_image_list_free(struct db_image_info *list, size_t n);
 /* The layer chain IDs of an image, bottom first. */
 int	 db_image_layers(struct store_db *db, const char *image_id,
 	    char ***chain_ids, size_t *n, struct berth_error *err);
+/* The layer blob digests of an image, bottom first ("" for a layer
+ * recorded without a blob). */
+int	 db_image_layer_blobs(struct store_db *db, const char *image_id,
+	    char ***digests, size_t *n, struct berth_error *err);
 /* Delete an image; refused (STORE_E_IMAGE_IN_USE) while it has tags,
  * unless force, which removes its tags too.  Layers and blobs stay for
  * the garbage collector. */

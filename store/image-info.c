@@ -137,7 +137,8 @@ parts_row(struct store *st, const char *id, struct image_parts *p,
 }
 
 /* The layers: the manifest's descriptors, or without a manifest the
- * uncompressed tars stored under their diff IDs. */
+ * blobs the database recorded (a docker-archive's layer.tar members,
+ * uncompressed or not). */
 static int
 parts_layers(struct store *st, struct image_parts *p,
     struct berth_error *err)
@@ -145,7 +146,9 @@ parts_layers(struct store *st, struct image_parts *p,
 	json_t *diff_ids, *mlayers = NULL, *v;
 	struct image_layer *ly;
 	const char *s;
-	size_t i, n;
+	char **blobs = NULL;
+	size_t i, n, nblobs = 0;
+	int rc = -1;
 
 	diff_ids = json_object_get(json_object_get(p->config, "rootfs"),
 	    "diff_ids");
@@ -158,33 +161,47 @@ parts_layers(struct store *st, struct image_parts *p,
 			return (invalid_image(err, p->id, "manifest layers "
 			    "do not match the config's diff_ids"));
 	}
-	if (n > 0 && (p->layers = calloc(n, sizeof(*p->layers))) == NULL)
-		return (berth_error_sys(err, "image %s", p->id));
+	if (mlayers == NULL && db_image_layer_blobs(store_db(st), p->id,
+	    &blobs, &nblobs, err) == -1)
+		return (-1);
+	if (n > 0 && (p->layers = calloc(n, sizeof(*p->layers))) == NULL) {
+		berth_error_sys(err, "image %s", p->id);
+		goto out;
+	}
 	p->nlayers = n;
 	json_array_foreach(diff_ids, i, v) {
 		ly = &p->layers[i];
 		s = json_string_value(v);
-		if (!digest_is_valid(s))
-			return (invalid_image(err, p->id, "bad diff ID"));
+		if (!digest_is_valid(s)) {
+			invalid_image(err, p->id, "bad diff ID");
+			goto out;
+		}
 		memcpy(ly->diff_id, s, sizeof(ly->diff_id));
 		ly->media_type = MT_DOCKER_LAYER;
-		s = ly->diff_id;
+		/* No blob recorded: the uncompressed tar by its diff ID. */
+		s = i < nblobs && blobs[i][0] != '\0' ? blobs[i] : ly->diff_id;
 		if (mlayers != NULL) {
 			v = json_array_get(mlayers, i);
 			s = json_string_value(json_object_get(v, "digest"));
-			if (!digest_is_valid(s))
-				return (invalid_image(err, p->id,
-				    "bad layer digest in manifest"));
+			if (!digest_is_valid(s)) {
+				invalid_image(err, p->id,
+				    "bad layer digest in manifest");
+				goto out;
+			}
 			if (json_is_string(json_object_get(v, "mediaType")))
 				ly->media_type = json_string_value(
 				    json_object_get(v, "mediaType"));
 		}
 		memcpy(ly->blob, s, sizeof(ly->blob));
-		if (blob_size(store_blobs(st), ly->blob, &ly->size, err) == -1)
-			return (berth_error_wrap(err, "image %s layer %zu",
-			    p->id, i));
+		if (blob_size(store_blobs(st), ly->blob, &ly->size, err) == -1) {
+			berth_error_wrap(err, "image %s layer %zu", p->id, i);
+			goto out;
+		}
 	}
-	return (0);
+	rc = 0;
+out:
+	db_strv_free(blobs, nblobs);
+	return (rc);
 }
 
 int
@@ -192,9 +209,9 @@ store_image_parts(struct store *st, const char *id, struct image_parts *out,
     struct berth_error *err)
 {
 	cleanup_image_parts struct image_parts p;
+	uint64_t unpacked, shared;
 
 	memset(&p, 0, sizeof(p));
-	uint64_t unpacked, shared;
 
 	if (parts_row(st, id, &p, err) == -1)
 		return (-1);

@@ -206,8 +206,9 @@ has_suffix(const char *s, const char *suffix)
 
 /*
  * Whether a member is a blob: blobs/sha256/<hex> and <hex>.json, whose
- * names are their digests (written to expected), or <dir>/layer.tar,
- * whose digest is only known once hashed (expected left "").
+ * names are their digests (written to expected), or a layer tar
+ * (<dir>/layer.tar, <name>.tar), whose digest is only known once hashed
+ * (expected left "").
  */
 static bool
 blob_member(const char *path, char expected[DIGEST_STR_SIZE])
@@ -227,7 +228,8 @@ blob_member(const char *path, char expected[DIGEST_STR_SIZE])
 		    DIGEST_HEX_LEN, hex);
 		return (true);
 	}
-	return (has_suffix(path, LAYER_SUFFIX));
+	/* docker save names layers <dir>/layer.tar, skopeo <hex>.tar. */
+	return (has_suffix(path, LAYER_SUFFIX) || has_suffix(path, ".tar"));
 }
 
 static struct member *
@@ -978,12 +980,14 @@ store_load_progress(struct store *st, int archive_fd,
 
 	if (read_archive(&l, archive_fd, err) == -1)
 		return (berth_error_wrap(err, "load image archive"));
-	if (l.json[J_MANIFEST] != NULL) {
-		if (plan_docker(&l, err) == -1)
-			return (berth_error_wrap(err, "load docker-archive"));
-	} else if (l.json[J_INDEX] != NULL && l.json[J_LAYOUT] != NULL) {
+	/* An OCI layout first: docker save (25.0 on) writes both, and the
+	 * index keeps the manifests' digests. */
+	if (l.json[J_INDEX] != NULL && l.json[J_LAYOUT] != NULL) {
 		if (plan_oci(&l, err) == -1)
 			return (berth_error_wrap(err, "load OCI layout"));
+	} else if (l.json[J_MANIFEST] != NULL) {
+		if (plan_docker(&l, err) == -1)
+			return (berth_error_wrap(err, "load docker-archive"));
 	} else
 		return (invalid(err, "load image archive: neither "
 		    "manifest.json nor index.json with oci-layout"));

@@ -49,6 +49,7 @@ struct save {
 	json_t			*manifests;	/* docker manifest.json or OCI
 						 * index.json's manifests */
 	json_t			*repositories;
+	json_t			*docker_manifests;	/* OCI: manifest.json */
 };
 
 static inline void
@@ -75,6 +76,8 @@ save_free(struct save *s)
 		json_decref(s->manifests);
 	if (s->repositories != NULL)
 		json_decref(s->repositories);
+	if (s->docker_manifests != NULL)
+		json_decref(s->docker_manifests);
 }
 
 static inline void
@@ -433,11 +436,15 @@ oci_index_entries(struct save *s, json_t *desc, json_t *refs,
 }
 
 /* One image in an OCI layout: layers, config, manifest. */
+static int docker_tags(struct save *, json_t *, const char *, json_t *,
+    struct berth_error *);
+
 static int
 save_oci(struct save *s, struct image_parts *p, json_t *refs,
     struct berth_error *err)
 {
 	cleanup_json json_t *layers = json_array(), *man = NULL, *desc = NULL;
+	cleanup_json json_t *paths = json_array(), *tags = json_array();
 	char path[128], digest[DIGEST_STR_SIZE];
 	const char *media;
 	bool changed = p->manifest == NULL;
@@ -445,7 +452,7 @@ save_oci(struct save *s, struct image_parts *p, json_t *refs,
 	uint64_t size;
 	size_t i;
 
-	if (layers == NULL)
+	if (layers == NULL || paths == NULL || tags == NULL)
 		return (oom(err, "manifest"));
 	for (i = 0; i < p->nlayers; i++) {
 		if (layer_blob(s, &p->layers[i], digest, &form, err) == -1)
@@ -455,6 +462,8 @@ save_oci(struct save *s, struct image_parts *p, json_t *refs,
 		if (write_blob(s, path, digest, err) == -1 ||
 		    blob_size(store_blobs(s->st), digest, &size, err) == -1)
 			return (-1);
+		if (json_array_append_new(paths, json_string(path)) == -1)
+			return (oom(err, "manifest.json"));
 		snprintf(path, sizeof(path), "%s%s", MT_OCI_LAYER,
 		    form_suffix[form]);
 		if (json_array_append_new(layers, descriptor(path, digest,
@@ -463,6 +472,15 @@ save_oci(struct save *s, struct image_parts *p, json_t *refs,
 	}
 	blob_path(path, sizeof(path), p->id);
 	if (write_blob(s, path, p->id, err) == -1)
+		return (-1);
+	/* Docker (before its containerd store) loads only what
+	 * manifest.json lists: written beside index.json, as docker save
+	 * does since 25.0, over the same blobs. */
+	if (docker_tags(s, refs, NULL, tags, err) == -1 ||
+	    json_array_append_new(s->docker_manifests, json_pack(
+	    "{s:s, s:O, s:O}", "Config", path, "RepoTags",
+	    json_array_size(tags) > 0 ? tags : json_null(), "Layers",
+	    paths)) == -1)
 		return (-1);
 	if (!changed) {
 		/* As stored: the manifest's own bytes, digest kept. */
@@ -622,6 +640,8 @@ save_index(struct save *s, struct berth_error *err)
 	if (layout == NULL || index == NULL)
 		return (oom(err, "index.json"));
 	if (write_json(s, "oci-layout", layout, NULL, NULL, err) == -1 ||
+	    write_json(s, "manifest.json", s->docker_manifests, NULL, NULL,
+	    err) == -1 ||
 	    write_json(s, "index.json", index, NULL, NULL, err) == -1)
 		return (-1);
 	return (0);
@@ -668,7 +688,9 @@ store_save(struct store *st, const char *const *image_ids, size_t nids,
 
 	s.manifests = json_array();
 	s.repositories = json_object();
-	if (a == NULL || s.manifests == NULL || s.repositories == NULL)
+	s.docker_manifests = json_array();
+	if (a == NULL || s.manifests == NULL || s.repositories == NULL ||
+	    s.docker_manifests == NULL)
 		return (oom(err, "save"));
 	if (nrefs > 0 && ((ref_ids = calloc(nrefs, sizeof(*ref_ids))) ==
 	    NULL || (ref_idp = calloc(nrefs, sizeof(*ref_idp))) == NULL))
