@@ -765,6 +765,20 @@ query_int(struct store_db *db, const char *sql, const char *arg,
 }
 
 int
+db_layer_dir_size(struct store_db *db, const char *diff_id, uint64_t *size,
+    struct berth_error *err)
+{
+	int64_t v;
+
+	if (query_int(db, "SELECT COALESCE(MAX(size), 0) FROM layer_dirs "
+	    "WHERE diff_id = ? AND state = 'unpacked'", diff_id, &v,
+	    "layer directory size", err) == -1)
+		return (-1);
+	*size = (uint64_t)v;
+	return (0);
+}
+
+int
 db_blob_known(struct store_db *db, const char *digest, bool *known,
     struct berth_error *err)
 {

@@ -140,6 +140,9 @@ int	 db_blob_forget(struct store_db *db, const char *digest,
 /* Record the file data size of an unpacked directory. */
 int	 db_layer_dir_set_size(struct store_db *db, const char *diff_id,
 	    uint64_t size, struct berth_error *err);
+/* The file data size of an unpacked directory; 0 when not unpacked. */
+int	 db_layer_dir_size(struct store_db *db, const char *diff_id,
+	    uint64_t *size, struct berth_error *err);
 /* Whether a blobs row names digest. */
 int	 db_blob_known(struct store_db *db, const char *digest, bool *known,
 	    struct berth_error *err);

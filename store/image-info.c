@@ -193,7 +193,9 @@ parts_layers(struct store *st, struct image_parts *p,
 				    json_object_get(v, "mediaType"));
 		}
 		memcpy(ly->blob, s, sizeof(ly->blob));
-		if (blob_size(store_blobs(st), ly->blob, &ly->size, err) == -1) {
+		if (blob_size(store_blobs(st), ly->blob, &ly->size, err) == -1 ||
+		    db_layer_dir_size(store_db(st), ly->diff_id, &ly->unpacked,
+		    err) == -1) {
 			berth_error_wrap(err, "image %s layer %zu", p->id, i);
 			goto out;
 		}
@@ -540,6 +542,15 @@ rfc3339_seconds(const char *s)
 	return (t);
 }
 
+/* What docker history shows for a layer: its unpacked content, or the
+ * blob's size until it is unpacked. */
+static uint64_t
+layer_size(const struct image_parts *p, size_t i)
+{
+	return (p->layers[i].unpacked > 0 ? p->layers[i].unpacked :
+	    p->layers[i].size);
+}
+
 static json_t *
 history_entry(const char *created, const char *created_by,
     const char *comment, uint64_t size, bool empty)
@@ -568,7 +579,7 @@ history_entries(struct image_parts *p, json_t *out, struct berth_error *err)
 		    json_string_value(json_object_get(h, "created")),
 		    json_string_value(json_object_get(h, "created_by")),
 		    json_string_value(json_object_get(h, "comment")),
-		    !empty && layer < p->nlayers ? p->layers[layer].size : 0,
+		    !empty && layer < p->nlayers ? layer_size(p, layer) : 0,
 		    empty);
 		if (!empty)
 			layer++;
@@ -580,7 +591,7 @@ history_entries(struct image_parts *p, json_t *out, struct berth_error *err)
 		return (0);
 	for (i = 0; i < p->nlayers; i++)
 		if (json_array_append_new(out, history_entry(created, "", "",
-		    p->layers[i].size, false)) == -1)
+		    layer_size(p, i), false)) == -1)
 			return (berth_error_set(err, BERTH_E_INTERNAL, 0,
 			    "history: out of memory"));
 	return (0);

@@ -36,6 +36,7 @@ struct image_layer {
 	char		 blob[DIGEST_STR_SIZE];
 	const char	*media_type;	/* owned by image_parts's JSON */
 	uint64_t	 size;		/* of the blob */
+	uint64_t	 unpacked;	/* file data once unpacked, 0 unknown */
 };
 
 struct image_parts {
