@@ -117,7 +117,8 @@ static const struct {
 #define FMT_ARGS_MAX	3
 
 struct fmt_arg {
-	char	*literal;	/* a quoted string, or NULL for a path */
+	char	*literal;	/* a quoted string or a number, or NULL */
+	bool	 number;	/* literal is a non-negative integer */
 	char	*path;		/* ".A.B", "." */
 };
 
@@ -293,7 +294,10 @@ fmt_action(struct fmt_template *t, const char *p, size_t len,
 
 		if (quoted[k])
 			a->literal = steal_pointer(&words[k]);
-		else if (words[k][0] == '.')
+		else if (words[k][strspn(words[k], "0123456789")] == '\0') {
+			a->literal = steal_pointer(&words[k]);
+			a->number = true;
+		} else if (words[k][0] == '.')
 			a->path = steal_pointer(&words[k]);
 		else {
 			berth_error_set(err, BERTH_E_INVALID_PARAM, 0,
@@ -561,7 +565,20 @@ fmt_eval(struct fmt_buf *b, const struct fmt_node *n, const json_t *obj,
 		}
 		break;
 	case F_INDEX:
-		if (!missing && json_is_object(v) && n->args[1].literal != NULL &&
+		if (!missing && json_is_array(v) && n->args[1].number) {
+			/* Go's index on a slice: out of range is an error. */
+			item = json_array_get(v, strtoul(n->args[1].literal,
+			    NULL, 10));
+			if (item == NULL) {
+				json_decref(str);
+				return (berth_error_set(err,
+				    BERTH_E_INVALID_PARAM, 0, "template: "
+				    "index: index out of range: %s",
+				    n->args[1].literal));
+			}
+			fmt_value(b, item);
+		} else if (!missing && json_is_object(v) &&
+		    n->args[1].literal != NULL &&
 		    (item = json_object_get(v, n->args[1].literal)) != NULL)
 			fmt_value(b, item);
 		else if (!missing && json_is_object(v))
@@ -569,7 +586,8 @@ fmt_eval(struct fmt_buf *b, const struct fmt_node *n, const json_t *obj,
 		else {
 			json_decref(str);
 			return (berth_error_set(err, BERTH_E_INVALID_PARAM, 0,
-			    "template: index: expected a map and a key"));
+			    "template: index: expected a map and a key or a "
+			    "list and a number"));
 		}
 		break;
 	case F_UPPER:

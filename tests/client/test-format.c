@@ -139,6 +139,7 @@ test_template(void)
 	check_render("{{json .Config.Cmd}}", img, "[\"/bin/sh\",\"-c\"]");
 	check_render("{{.Config.Labels}}", img, "map[a:1 b:2]");
 	check_render("{{index .Config.Labels \"b\"}}", img, "2");
+	check_render("{{index .Config.Cmd 1}}", img, "-c");
 	check_render("{{join .Config.Cmd \",\"}}", img, "/bin/sh,-c");
 	check_render("{{.Nope}}", img, "<no value>");
 	check_render("{{.Config.Env}}", img, "<nil>");
