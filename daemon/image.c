@@ -13,19 +13,12 @@
 #include "image-info.h"
 #include "image.h"
 #include "json-pack.h"
+#include "json-util.h"
 #include "message.h"
 #include "reference.h"
 #include "store.h"
 
 #define NAME_MAX_LEN	1024
-
-static inline void
-cleanup_jsonp(json_t **j)
-{
-	if (*j != NULL)
-		json_decref(*j);
-}
-#define cleanup_json	__attribute__((cleanup(cleanup_jsonp)))
 
 static int
 param_name(const struct call *call, const char *key, char *buf, size_t size,
@@ -42,8 +35,8 @@ param_name(const struct call *call, const char *key, char *buf, size_t size,
 	return (0);
 }
 
-static bool
-param_bool(const struct call *call, const char *key)
+bool
+image_param_bool(const struct call *call, const char *key)
 {
 	const msgpack_object *v = msgpack_map_get(call->parameters, key);
 
@@ -200,40 +193,40 @@ image_list(struct daemon *d, struct peer *p, const struct call *call,
 
 /* ---- Inspect, History --------------------------------------------- */
 
-int
-image_inspect(struct daemon *d, struct peer *p, const struct call *call,
-    msgpack_packer *pk, struct berth_error *err)
+/* A document of the image the call names, under key. */
+static int
+pack_document(struct daemon *d, const struct call *call, const char *key,
+    int (*doc_fn)(struct store *, const char *, json_t **,
+    struct berth_error *), msgpack_packer *pk, struct berth_error *err)
 {
 	cleanup_json json_t *doc = NULL;
 	char name[NAME_MAX_LEN], id[DIGEST_STR_SIZE];
 
-	(void)p;
 	if (param_name(call, "image", name, sizeof(name), err) < 0 ||
 	    image_resolve(d, name, id, NULL, err) < 0 ||
-	    store_image_inspect(d->store, id, &doc, err) < 0)
+	    doc_fn(d->store, id, &doc, err) < 0)
 		return (-1);
 	msgpack_pack_map(pk, 1);
-	pack_str(pk, "image");
+	pack_str(pk, key);
 	json_pack_msgpack(pk, doc);
 	return (0);
+}
+
+int
+image_inspect(struct daemon *d, struct peer *p, const struct call *call,
+    msgpack_packer *pk, struct berth_error *err)
+{
+	(void)p;
+	return (pack_document(d, call, "image", store_image_inspect, pk, err));
 }
 
 int
 image_history(struct daemon *d, struct peer *p, const struct call *call,
     msgpack_packer *pk, struct berth_error *err)
 {
-	cleanup_json json_t *doc = NULL;
-	char name[NAME_MAX_LEN], id[DIGEST_STR_SIZE];
-
 	(void)p;
-	if (param_name(call, "image", name, sizeof(name), err) < 0 ||
-	    image_resolve(d, name, id, NULL, err) < 0 ||
-	    store_image_history(d->store, id, &doc, err) < 0)
-		return (-1);
-	msgpack_pack_map(pk, 1);
-	pack_str(pk, "history");
-	json_pack_msgpack(pk, doc);
-	return (0);
+	return (pack_document(d, call, "history", store_image_history, pk,
+	    err));
 }
 
 /* ---- Tag, Remove -------------------------------------------------- */
@@ -281,7 +274,7 @@ image_remove(struct daemon *d, struct peer *p, const struct call *call,
 	cleanup_free char *ref = NULL;
 	char **refs = NULL;
 	size_t nrefs = 0, i, nuntag = 0;
-	bool force = param_bool(call, "force"), delete;
+	bool force = image_param_bool(call, "force"), delete;
 	int holders, rc = -1;
 
 	(void)p;

@@ -6,6 +6,8 @@
 #ifndef BERTHD_IMAGE_H
 #define BERTHD_IMAGE_H
 
+#include <stdbool.h>
+
 #include "digest.h"
 #include "dispatch.h"
 
@@ -19,6 +21,8 @@
  * NULL. */
 int	image_resolve(struct daemon *d, const char *name,
 	    char id[DIGEST_STR_SIZE], char **ref, struct berth_error *err);
+/* A bool parameter: true only when given and true. */
+bool	image_param_bool(const struct call *call, const char *key);
 /* The normalised references of an image. */
 int	image_refs(struct daemon *d, const char *id, char ***refs, size_t *n,
 	    struct berth_error *err);

@@ -12,18 +12,11 @@
 
 #include "cleanup.h"
 #include "image-info.h"
+#include "json-util.h"
 #include "reference.h"
 #include "store.h"
 
 #define MT_DOCKER_LAYER	"application/vnd.docker.image.rootfs.diff.tar"
-
-static inline void
-cleanup_jsonp(json_t **j)
-{
-	if (*j != NULL)
-		json_decref(*j);
-}
-#define cleanup_json	__attribute__((cleanup(cleanup_jsonp)))
 
 struct image_list {
 	struct db_image_info	*v;

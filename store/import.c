@@ -17,6 +17,7 @@
 #include "archive-util.h"
 #include "cleanup.h"
 #include "import.h"
+#include "json-util.h"
 #include "store.h"
 
 #define MT_OCI_MANIFEST	"application/vnd.oci.image.manifest.v1+json"
@@ -24,14 +25,6 @@
 #define MT_OCI_LAYER	"application/vnd.oci.image.layer.v1.tar"
 
 #define IMPORT_BLOCK	(64u << 10)
-
-static inline void
-cleanup_jsonp(json_t **j)
-{
-	if (*j != NULL)
-		json_decref(*j);
-}
-#define cleanup_json	__attribute__((cleanup(cleanup_jsonp)))
 
 const char *
 import_host_arch(void)

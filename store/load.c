@@ -30,6 +30,8 @@
 
 #include "archive-util.h"
 #include "cleanup.h"
+#include "import.h"
+#include "json-util.h"
 #include "load.h"
 #include "progress.h"
 #include "reference.h"
@@ -92,14 +94,6 @@ struct load {
 	size_t		 nplans;
 };
 
-
-static inline void
-cleanup_jsonp(json_t **j)
-{
-	if (*j != NULL)
-		json_decref(*j);
-}
-#define cleanup_json	__attribute__((cleanup(cleanup_jsonp)))
 
 static int
 invalid(struct berth_error *err, const char *fmt, ...)
@@ -741,29 +735,6 @@ plan_oci_refs(struct plan *p, json_t *desc, struct berth_error *err)
 }
 
 /* Step 2 for an OCI layout: one plan per manifest in index.json. */
-/* The host's os and architecture, as OCI platforms name them. */
-static const char *
-host_arch(void)
-{
-#if defined(__x86_64__)
-	return ("amd64");
-#elif defined(__aarch64__)
-	return ("arm64");
-#elif defined(__arm__)
-	return ("arm");
-#elif defined(__i386__)
-	return ("386");
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return ("ppc64le");
-#elif defined(__s390x__)
-	return ("s390x");
-#elif defined(__riscv) && __riscv_xlen == 64
-	return ("riscv64");
-#else
-	return ("unknown");
-#endif
-}
-
 /*
  * The manifest descriptor for linux/<host arch> in the index desc points
  * at: *nested gets the index (which owns *out), the caller frees it.
@@ -787,14 +758,14 @@ platform_manifest(struct load *l, const char *what, json_t *desc,
 		arch = json_string_value(json_object_get(plat,
 		    "architecture"));
 		if (os != NULL && arch != NULL && strcmp(os, "linux") == 0 &&
-		    strcmp(arch, host_arch()) == 0) {
+		    strcmp(arch, import_host_arch()) == 0) {
 			*out = m;
 			return (0);
 		}
 	}
 	berth_error_set(err, STORE_E_PLATFORM, 0, "%s: index %s has no "
-	    "manifest for linux/%s", what, blob.digest, host_arch());
-	return (berth_error_param_str(err, "platform", host_arch()));
+	    "manifest for linux/%s", what, blob.digest, import_host_arch());
+	return (berth_error_param_str(err, "platform", import_host_arch()));
 }
 
 static int

@@ -19,6 +19,7 @@
 #include "archive-util.h"
 #include "cleanup.h"
 #include "image-info.h"
+#include "json-util.h"
 #include "reference.h"
 #include "save.h"
 #include "store.h"
@@ -51,14 +52,6 @@ struct save {
 	json_t			*repositories;
 	json_t			*docker_manifests;	/* OCI: manifest.json */
 };
-
-static inline void
-cleanup_jsonp(json_t **j)
-{
-	if (*j != NULL)
-		json_decref(*j);
-}
-#define cleanup_json	__attribute__((cleanup(cleanup_jsonp)))
 
 static inline void
 cleanup_archive_writep(struct archive **a)

@@ -16,9 +16,9 @@
 
 /* A layer whose entries are hostile or malformed ("..", a link out, a bad
  * whiteout, a broken archive); the message names the entry. */
-#define UNPACK_E_INVALID_LAYER	"io.berth.Store.InvalidLayer"
+#define UNPACK_E_INVALID_LAYER	"io.berth.Image.InvalidLayer"
 /* A layer over one of the limits below. */
-#define UNPACK_E_LAYER_TOO_LARGE "io.berth.Store.LayerTooLarge"
+#define UNPACK_E_LAYER_TOO_LARGE "io.berth.Image.LayerTooLarge"
 
 /* Limits a layer can push on. */
 #define UNPACK_MAX_ENTRIES	(1u << 20)	/* entries per layer */

@@ -100,7 +100,7 @@ def test_load_takes_gzip_layers_in_a_docker_archive(ctx):
         e = expect_stream_error(load, d, _rewrite(busybox("docker", "bad:1"),
                                                   corrupt))
         assert e.name in (f"{IMAGE}.DiffIDMismatch",
-                          "io.berth.Store.InvalidLayer"), e
+                          "io.berth.Image.InvalidLayer"), e
         tags = [t for i in call(d, "List")["images"] for t in i["repo_tags"]]
         assert "bad:1" not in tags, tags
 
