@@ -150,6 +150,11 @@ $(BUILD)/tests/runtime/%: tests/runtime/%.c $(LIBRUNTIME) $(LIBPROTO)
 	$(CC) $(CFLAGS) -iquote tests -o $@ $< $(LIBRUNTIME) $(LIBPROTO) \
 	    $(LDFLAGS) $(LDLIBS)
 
+# The snapshot benchmark times the store's own calls.
+$(BUILD)/bench/snapshot: bench/snapshot.c $(LIBSTORE) $(LIBPROTO)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LIBSTORE) $(LIBPROTO) $(LDFLAGS) $(LDLIBS)
+
 $(BUILD)/bench/%: bench/%.c $(LIBBERTH_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LIBBERTH_A) $(LDFLAGS) $(LDLIBS) -lpthread

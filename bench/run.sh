@@ -54,6 +54,7 @@ pid=
 if [ "$(id -u)" -eq 0 ]; then
 	echo
 	bench/spawn.py "$BUILD" || rc=1
+	echo; bench/image.py "$BUILD" || rc=1	# image load, snapshot prepare
 else
 	echo "bench: spawn latency skipped (bench/spawn.py needs root)"
 fi
