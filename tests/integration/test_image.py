@@ -577,6 +577,45 @@ def test_load_helper_killed_midway(ctx):
         assert [i["id"] for i in r["images"]] == [iid], r
 
 
+def test_berthd_killed_mid_load_recovers_at_restart(ctx):
+    """SIGKILL of berthd itself while a layer unpacks: its helpers die with
+    it (PR_SET_PDEATHSIG), the restart sweeps staging and forgets the
+    layer left "unpacking", a prune takes the blobs no row names, and
+    nothing half-loaded is visible meanwhile."""
+    need_root()
+    archive, iid = big_archive()
+    with Daemon(ctx) as d:
+        u = Upgraded(d.path, f"{IMAGE}.Load", {}, 60)
+        try:
+            u.send_data(archive, 1 << 20)
+            u.send_eof()
+            # The helper and its unpack child.
+            wait_for(lambda: len(helpers(d)) >= 2, 15, "the unpack child")
+            hs = [pid for pid, _ in helpers(d)]
+            os.kill(d.pid, signal.SIGKILL)
+            d.proc.wait(10)
+        finally:
+            u.close()
+        wait_for(lambda: all(not os.path.exists(f"/proc/{p}") or
+                             _zombie(p) for p in hs), 15,
+                 "helpers gone with berthd")
+        d.start()
+        assert image_ids(d) == [], "a half-loaded image is visible"
+        assert staging(d) == [], staging(d)
+        call(d, "Prune")
+        assert_clean_store(d, "after berthd was killed, restart and prune")
+        r = load(d, archive)
+        assert [i["id"] for i in r["images"]] == [iid], r
+
+
+def _zombie(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 # --- 10. client gone mid-load ---------------------------------------------
 
 def test_client_closing_mid_load(ctx):
