@@ -26,7 +26,7 @@ PYTHON		?= /usr/bin/python3
 BERTH_URL	?=
 
 PKGS		:= libevent msgpack jansson libseccomp libcap libcrypto sqlite3 \
-		   libarchive
+		   libarchive libzstd
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "daemon.h"
 #include "dispatch.h"
+#include "container.h"
 #include "interfaces.h"
 #include "job.h"
 #include "store.h"
@@ -47,8 +48,8 @@ daemon_schedule_reap(struct daemon *d)
 static bool
 daemon_is_idle(struct daemon *d)
 {
-	/* Containers will count here too. */
-	return (d->npeers == 0 && d->njobs == 0);
+	return (d->npeers == 0 && d->njobs == 0 &&
+	    containers_running(d) == 0);
 }
 
 void
@@ -57,7 +58,7 @@ daemon_idle_check(struct daemon *d)
 	struct timeval tv = { d->cfg.idle_exit, 0 };
 
 	if (d->draining) {
-		if (d->npeers == 0)
+		if (d->npeers == 0 && containers_running(d) == 0)
 			event_base_loopexit(d->base, NULL);
 		return;
 	}
@@ -110,7 +111,9 @@ daemon_shutdown(struct daemon *d, const char *why)
 		next = TAILQ_NEXT(p, entry);
 		peer_drain(p);
 	}
-	if (d->npeers == 0)
+	/* Containers get their stop signal, and SIGKILL after their stop
+	 * timeout or the drain's, whichever comes first. */
+	if (containers_stop_all(d) && d->npeers == 0)
 		event_base_loopexit(d->base, NULL);
 	else
 		evtimer_add(d->drain_timer, &tv);
@@ -180,7 +183,9 @@ daemon_init(struct daemon *d, struct berth_error *err)
 	    lock_dir(d->cfg.run_root, &d->lock_fds[1], err) < 0)
 		return (-1);
 	/* Recovery runs here, before any helper exists. */
-	if (store_open(d->cfg.root, &d->store, err) < 0)
+	TAILQ_INIT(&d->containers);
+	if (store_open(d->cfg.root, &d->store, err) < 0 ||
+	    containers_init(d, err) < 0)
 		return (-1);
 	if ((d->base = event_base_new()) == NULL)
 		return (berth_error_set(err, BERTH_E_SYSTEM, 0,
@@ -226,6 +231,9 @@ daemon_free(struct daemon *d)
 	int i;
 
 	listeners_close(d);
+	/* Containers still running are killed, reaped and recorded. */
+	if (d->store != NULL)
+		containers_free(d);
 	/* Sessions let go of their peers and cancel their helpers. */
 	TAILQ_FOREACH(p, &d->peers, entry)
 		if (p->sops != NULL) {

@@ -21,6 +21,7 @@ struct event;
 struct evconnlistener;
 struct peer;
 struct job;
+struct container;
 struct store;
 
 struct daemon_config {
@@ -43,6 +44,7 @@ struct listener {
 
 TAILQ_HEAD(peer_list, peer);
 TAILQ_HEAD(job_list, job);
+TAILQ_HEAD(container_list, container);
 
 struct daemon {
 	struct event_base	*base;
@@ -63,6 +65,7 @@ struct daemon {
 	size_t			 njobs;
 	struct store		*store;		/* ROOT: images and layers */
 	int			 self_fd;	/* our binary, for helpers */
+	struct container_list	 containers;
 
 	struct event		*reaper;
 	struct event		*idle_timer;

@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "container.h"
 #include "daemon.h"
 #include "dispatch.h"
 #include "frame.h"
@@ -13,6 +14,15 @@
 #include "service.h"
 
 const struct method_entry dispatch_methods[] = {
+	{ "io.berth.Container.Create", container_api_create, 0 },
+	{ "io.berth.Container.Inspect", container_api_inspect, 0 },
+	{ "io.berth.Container.Kill", container_api_kill, 0 },
+	{ "io.berth.Container.List", container_api_list, 0 },
+	{ "io.berth.Container.Logs", container_api_logs, 0 },
+	{ "io.berth.Container.Remove", container_api_remove, 0 },
+	{ "io.berth.Container.Start", container_api_start, 0 },
+	{ "io.berth.Container.Stop", container_api_stop, 0 },
+	{ "io.berth.Container.Wait", container_api_wait, 0 },
 	{ "io.berth.Image.DiskUsage", image_disk_usage, 0 },
 	{ "io.berth.Image.History", image_history, 0 },
 	{ "io.berth.Image.Import", image_import, CALL_UPGRADE },

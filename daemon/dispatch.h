@@ -12,6 +12,7 @@
 #include "message.h"
 
 struct daemon;
+struct idl_registry;
 struct peer;
 
 /* A handler packs its reply's parameters map into pk, or fails with err

@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "db.h"
 #include "import.h"
+#include "image.h"
 #include "job.h"
 #include "load.h"
 #include "message.h"
@@ -123,8 +124,8 @@ pack_familiar(msgpack_packer *pk, const char *full)
 	pack_str(pk, f != NULL ? f : full);
 }
 
-static int
-load_child(const msgpack_object *args, struct job_child *c,
+int
+image_load_child(const msgpack_object *args, struct job_child *c,
     msgpack_packer *pk, struct berth_error *err)
 {
 	struct store_progress prog = { child_progress, c };
@@ -149,8 +150,8 @@ load_child(const msgpack_object *args, struct job_child *c,
 	return (0);
 }
 
-static int
-import_child(const msgpack_object *args, struct job_child *c,
+int
+image_import_child(const msgpack_object *args, struct job_child *c,
     msgpack_packer *pk, struct berth_error *err)
 {
 	struct store_progress prog = { child_progress, c };
@@ -190,8 +191,8 @@ import_child(const msgpack_object *args, struct job_child *c,
 	return (0);
 }
 
-static int
-save_child(const msgpack_object *args, struct job_child *c,
+int
+image_save_child(const msgpack_object *args, struct job_child *c,
     msgpack_packer *pk, struct berth_error *err)
 {
 	struct store_progress prog = { child_progress, c };
@@ -246,8 +247,8 @@ prune_images(struct store *st, bool all, msgpack_packer *deleted,
 	return (rc);
 }
 
-static int
-prune_child(const msgpack_object *args, struct job_child *c,
+int
+image_prune_child(const msgpack_object *args, struct job_child *c,
     msgpack_packer *pk, struct berth_error *err)
 {
 	cleanup_store struct store *st = NULL;
@@ -285,11 +286,3 @@ out:
 	msgpack_sbuffer_destroy(&ubuf);
 	return (rc);
 }
-
-const struct job_kind job_kinds[] = {
-	{ "image-load", load_child },
-	{ "image-import", import_child },
-	{ "image-save", save_child },
-	{ "image-prune", prune_child },
-	{ NULL, NULL },
-};

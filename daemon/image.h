@@ -52,4 +52,15 @@ int	image_save(struct daemon *, struct peer *, const struct call *,
 int	image_prune(struct daemon *, struct peer *, const struct call *,
 	    msgpack_packer *, struct berth_error *);
 
+/* image-helpers.c: the helpers' side (berthd --helper image-*). */
+struct job_child;
+int	image_load_child(const msgpack_object *, struct job_child *,
+	    msgpack_packer *, struct berth_error *);
+int	image_import_child(const msgpack_object *, struct job_child *,
+	    msgpack_packer *, struct berth_error *);
+int	image_save_child(const msgpack_object *, struct job_child *,
+	    msgpack_packer *, struct berth_error *);
+int	image_prune_child(const msgpack_object *, struct job_child *,
+	    msgpack_packer *, struct berth_error *);
+
 #endif

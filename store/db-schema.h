@@ -54,6 +54,15 @@ static const char *const db_migrations[] = {
 	"  image TEXT NOT NULL,"
 	"  holder TEXT NOT NULL,"
 	"  PRIMARY KEY (image, holder));",
+	/* 3 -> 4: containers.  The record is berthd's JSON document of the
+	 * container (its config and state); name and image are columns for
+	 * lookups and the unique name. */
+	"CREATE TABLE containers ("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  image TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  record TEXT NOT NULL);",
 };
 
 #define DB_NMIGRATIONS	(sizeof(db_migrations) / sizeof(db_migrations[0]))

@@ -858,3 +858,141 @@ db_store_usage(struct store_db *db, uint64_t *layers, uint64_t *blobs,
 	*blobs = (uint64_t)b;
 	return (0);
 }
+
+/* ---- containers ---------------------------------------------------- */
+
+static int
+container_add(struct store_db *db, const struct db_container *c,
+    struct berth_error *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	int rc;
+
+	st = prepare(db, "INSERT INTO containers (id, name, image, created, "
+	    "record) VALUES (?1, ?2, ?3, ?4, ?5)", err);
+	if (st == NULL)
+		return (-1);
+	bind_text(st, 1, c->id);
+	bind_text(st, 2, c->name);
+	bind_text(st, 3, c->image);
+	sqlite3_bind_int64(st, 4, c->created);
+	bind_text(st, 5, c->record);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_CONSTRAINT) {
+		berth_error_set(err, STORE_E_NAME_IN_USE, 0, "the container "
+		    "name \"/%s\" is already in use", c->name);
+		return (berth_error_param_str(err, "name", c->name));
+	}
+	if (rc != SQLITE_DONE)
+		return (db_error(db, err, "add container"));
+	return (db_lease_add(db, c->image, c->id, err));
+}
+
+int
+db_container_add(struct store_db *db, const struct db_container *c,
+    struct berth_error *err)
+{
+	if (db_begin(db, err) == -1)
+		return (-1);
+	if (container_add(db, c, err) == -1) {
+		db_rollback(db);
+		return (-1);
+	}
+	return (db_commit(db, err));
+}
+
+int
+db_container_update(struct store_db *db, const char *id, const char *name,
+    const char *record, struct berth_error *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	int rc;
+
+	st = prepare(db, "UPDATE containers SET name = ?2, record = ?3 WHERE "
+	    "id = ?1", err);
+	if (st == NULL)
+		return (-1);
+	bind_text(st, 1, id);
+	bind_text(st, 2, name);
+	bind_text(st, 3, record);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_CONSTRAINT) {
+		berth_error_set(err, STORE_E_NAME_IN_USE, 0, "the container "
+		    "name \"/%s\" is already in use", name);
+		return (berth_error_param_str(err, "name", name));
+	}
+	if (rc != SQLITE_DONE)
+		return (db_error(db, err, "update container"));
+	return (0);
+}
+
+int
+db_container_delete(struct store_db *db, const char *id,
+    struct berth_error *err)
+{
+	if (db_begin(db, err) == -1)
+		return (-1);
+	if (run1(db, "DELETE FROM leases WHERE holder = ?", id, NULL,
+	    "remove lease", err) == -1 ||
+	    run1(db, "DELETE FROM containers WHERE id = ?", id, NULL,
+	    "remove container", err) == -1) {
+		db_rollback(db);
+		return (-1);
+	}
+	return (db_commit(db, err));
+}
+
+void
+db_container_list_free(struct db_container *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].id);
+		free(v[i].name);
+		free(v[i].image);
+		free(v[i].record);
+	}
+	free(v);
+}
+
+int
+db_container_list(struct store_db *db, struct db_container **out, size_t *n,
+    struct berth_error *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct db_container *v = NULL, *nv, *c;
+	size_t count = 0;
+	int rc;
+
+	st = prepare(db, "SELECT id, name, image, created, record FROM "
+	    "containers ORDER BY created", err);
+	if (st == NULL)
+		return (-1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((nv = reallocarray(v, count + 1, sizeof(*v))) == NULL)
+			goto oom;
+		v = nv;
+		c = &v[count];
+		memset(c, 0, sizeof(*c));
+		count++;
+		c->id = strdup((const char *)sqlite3_column_text(st, 0));
+		c->name = strdup((const char *)sqlite3_column_text(st, 1));
+		c->image = strdup((const char *)sqlite3_column_text(st, 2));
+		c->created = sqlite3_column_int64(st, 3);
+		c->record = strdup((const char *)sqlite3_column_text(st, 4));
+		if (c->id == NULL || c->name == NULL || c->image == NULL ||
+		    c->record == NULL)
+			goto oom;
+	}
+	if (rc != SQLITE_DONE) {
+		db_container_list_free(v, count);
+		return (db_error(db, err, "list containers"));
+	}
+	*out = v;
+	*n = count;
+	return (0);
+oom:
+	db_container_list_free(v, count);
+	return (berth_error_sys(err, "list containers"));
+}

@@ -25,9 +25,10 @@
 #define STORE_E_IMAGE_EXISTS	"io.berth.Image.AlreadyExists"
 #define STORE_E_IMAGE_IN_USE	"io.berth.Image.InUse"
 #define STORE_E_REF_NOT_FOUND	"io.berth.Image.ReferenceNotFound"
+#define STORE_E_NAME_IN_USE	"io.berth.Container.NameInUse"
 
 /* The schema version this code writes; see migrations in db.c. */
-#define DB_SCHEMA_VERSION	3
+#define DB_SCHEMA_VERSION	4
 
 struct store_db;
 
@@ -165,6 +166,30 @@ int	 db_image_usage(struct store_db *db, const char *image_id,
 /* Totals of the store: unpacked layer data and blob bytes. */
 int	 db_store_usage(struct store_db *db, uint64_t *layers, uint64_t *blobs,
 	    struct berth_error *err);
+
+/*
+ * Containers: a row per container, its record a JSON document the caller
+ * owns the shape of.  db_container_add refuses a name in use
+ * (STORE_E_NAME_IN_USE) and takes a lease on the image for the container,
+ * in one transaction; db_container_delete drops both.
+ */
+struct db_container {
+	char		*id;
+	char		*name;
+	char		*image;
+	int64_t		 created;
+	char		*record;
+};
+
+int	 db_container_add(struct store_db *db, const struct db_container *c,
+	    struct berth_error *err);
+int	 db_container_update(struct store_db *db, const char *id,
+	    const char *name, const char *record, struct berth_error *err);
+int	 db_container_delete(struct store_db *db, const char *id,
+	    struct berth_error *err);
+int	 db_container_list(struct store_db *db, struct db_container **out,
+	    size_t *n, struct berth_error *err);
+void	 db_container_list_free(struct db_container *v, size_t n);
 
 void	 db_strv_free(char **v, size_t n);
 

@@ -8,6 +8,8 @@ PKGS="gcc make pkg-config libc6-dev libevent-dev libmsgpack-dev libjansson-dev"
 PKGS="$PKGS libseccomp-dev libcap-dev"
 # the store: digests (OpenSSL), metadata (SQLite), layers (libarchive)
 PKGS="$PKGS libssl-dev libsqlite3-dev libarchive-dev"
+# container logs: rotated segments compressed with zstd
+PKGS="$PKGS libzstd-dev"
 # tests: the test runner and Python client, setpriv (util-linux),
 # systemd-socket-activate (systemd), groupadd (passwd), ps (procps)
 PKGS="$PKGS python3 python3-msgpack util-linux systemd passwd procps"

@@ -1,0 +1,499 @@
+/*
+ * io.berth.Container's calls.  Create keeps the config as the client sent
+ * it (msgpack turned to JSON, checked by the IDL already); Wait, Stop and
+ * Remove of a running container answer once the container has exited.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cleanup.h"
+#include "container.h"
+#include "daemon.h"
+#include "json-pack.h"
+#include "json-util.h"
+#include "message.h"
+#include "peer.h"
+#include "reference.h"
+
+static int
+param_container(const struct call *call, char *buf, size_t size,
+    struct berth_error *err)
+{
+	if (!msgpack_str_copy(msgpack_map_get(call->parameters, "container"),
+	    buf, size)) {
+		berth_error_set(err, BERTH_E_INVALID_PARAM, 0, "parameter "
+		    "'container': at most %zu bytes", size - 1);
+		return (berth_error_param_str(err, "parameter", "container"));
+	}
+	return (0);
+}
+
+static int
+find(struct daemon *d, const struct call *call, struct container **c,
+    struct berth_error *err)
+{
+	char name[256];
+
+	if (param_container(call, name, sizeof(name), err) < 0)
+		return (-1);
+	return (container_find(d, name, c, err));
+}
+
+static const char *
+param_str(const struct call *call, const char *key, char *buf, size_t size)
+{
+	const msgpack_object *v = msgpack_map_get(call->parameters, key);
+
+	if (v == NULL || !msgpack_str_copy(v, buf, size))
+		return (NULL);
+	return (buf);
+}
+
+/* msgpack to JSON, for configs (maps, arrays, strings, ints, bools). */
+static json_t *
+to_json(const msgpack_object *o)
+{
+	json_t *j;
+	uint32_t i;
+
+	switch (o->type) {
+	case MSGPACK_OBJECT_NIL:
+		return (json_null());
+	case MSGPACK_OBJECT_BOOLEAN:
+		return (json_boolean(o->via.boolean));
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		return (json_integer((json_int_t)o->via.u64));
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		return (json_integer(o->via.i64));
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64:
+		return (json_real(o->via.f64));
+	case MSGPACK_OBJECT_STR:
+		return (json_stringn(o->via.str.ptr, o->via.str.size));
+	case MSGPACK_OBJECT_ARRAY:
+		if ((j = json_array()) == NULL)
+			return (NULL);
+		for (i = 0; i < o->via.array.size; i++)
+			if (json_array_append_new(j, to_json(
+			    &o->via.array.ptr[i])) < 0) {
+				json_decref(j);
+				return (NULL);
+			}
+		return (j);
+	case MSGPACK_OBJECT_MAP:
+		if ((j = json_object()) == NULL)
+			return (NULL);
+		for (i = 0; i < o->via.map.size; i++) {
+			const msgpack_object_kv *kv = &o->via.map.ptr[i];
+			char *k;
+
+			if (kv->key.type != MSGPACK_OBJECT_STR ||
+			    (k = strndup(kv->key.via.str.ptr,
+			    kv->key.via.str.size)) == NULL) {
+				json_decref(j);
+				return (NULL);
+			}
+			if (json_object_set_new(j, k, to_json(&kv->val)) < 0) {
+				free(k);
+				json_decref(j);
+				return (NULL);
+			}
+			free(k);
+		}
+		return (j);
+	default:
+		return (NULL);
+	}
+}
+
+int
+container_api_create(struct daemon *d, struct peer *p,
+    const struct call *call, msgpack_packer *pk, struct berth_error *err)
+{
+	cleanup_json json_t *config = NULL;
+	struct container *c;
+	char name[CTR_NAME_MAX + 2];
+	const char *n;
+
+	(void)p;
+	n = param_str(call, "name", name, sizeof(name));
+	if (n != NULL && n[0] == '/')
+		n++;
+	config = to_json(msgpack_map_get(call->parameters, "config"));
+	if (config == NULL)
+		return (berth_error_set(err, CTR_E_CONFIG, 0, "config: not "
+		    "representable"));
+	if (json_is_true(json_object_get(config, "tty")) ||
+	    json_is_true(json_object_get(config, "open_stdin"))) {
+		berth_error_set(err, CTR_E_CONFIG, 0, "interactive containers "
+		    "(tty, open_stdin) are not supported yet");
+		return (berth_error_param_str(err, "field", "tty"));
+	}
+	if (container_create(d, n, config, &c, err) < 0)
+		return (-1);
+	msgpack_pack_map(pk, 2);
+	pack_kv_str(pk, "id", c->id);
+	pack_str(pk, "warnings");
+	msgpack_pack_array(pk, 0);
+	return (0);
+}
+
+int
+container_api_start(struct daemon *d, struct peer *p,
+    const struct call *call, msgpack_packer *pk, struct berth_error *err)
+{
+	struct container *c;
+
+	(void)p;
+	if (find(d, call, &c, err) < 0 || container_start(c, err) < 0)
+		return (-1);
+	msgpack_pack_map(pk, 0);
+	return (0);
+}
+
+static void
+pack_exit(msgpack_packer *pk, struct container *c)
+{
+	msgpack_pack_map(pk, c->error != NULL ? 2 : 1);
+	pack_str(pk, "exit_code");
+	msgpack_pack_int(pk, c->exit_code);
+	if (c->error != NULL)
+		pack_kv_str(pk, "error", c->error);
+}
+
+int
+container_api_wait(struct daemon *d, struct peer *p, const struct call *call,
+    msgpack_packer *pk, struct berth_error *err)
+{
+	const msgpack_object *v = msgpack_map_get(call->parameters,
+	    "condition");
+	enum ctr_wait_cond cond = WAIT_NOT_RUNNING;
+	struct container *c;
+	int rc;
+
+	if (v != NULL && msgpack_str_eq(v, "next_exit"))
+		cond = WAIT_NEXT_EXIT;
+	else if (v != NULL && msgpack_str_eq(v, "removed"))
+		cond = WAIT_REMOVED;
+	if (find(d, call, &c, err) < 0)
+		return (-1);
+	if ((rc = container_wait(c, p, cond, false, err)) != 0)
+		return (rc);
+	pack_exit(pk, c);
+	return (0);
+}
+
+static int
+param_signal(const struct call *call, int def, int *sig,
+    struct berth_error *err)
+{
+	char buf[64];
+
+	if (param_str(call, "signal", buf, sizeof(buf)) == NULL) {
+		*sig = def;
+		return (0);
+	}
+	return (signal_parse(buf, sig, err));
+}
+
+int
+container_api_stop(struct daemon *d, struct peer *p, const struct call *call,
+    msgpack_packer *pk, struct berth_error *err)
+{
+	const msgpack_object *t = msgpack_map_get(call->parameters,
+	    "timeout");
+	struct container *c;
+	int sig, timeout, rc;
+
+	if (find(d, call, &c, err) < 0 ||
+	    param_signal(call, container_stop_signal(c), &sig, err) < 0)
+		return (-1);
+	timeout = t != NULL && t->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
+	    (int)t->via.u64 : container_stop_timeout(c);
+	if (c->state == CTR_RUNNING) {
+		if (container_stop(c, timeout, sig, err) < 0)
+			return (-1);
+		if ((rc = container_wait(c, p, WAIT_NOT_RUNNING, true,
+		    err)) != 0)
+			return (rc);
+	}
+	msgpack_pack_map(pk, 0);
+	return (0);
+}
+
+int
+container_api_kill(struct daemon *d, struct peer *p, const struct call *call,
+    msgpack_packer *pk, struct berth_error *err)
+{
+	struct container *c;
+	int sig;
+
+	(void)p;
+	if (find(d, call, &c, err) < 0 ||
+	    param_signal(call, SIGKILL, &sig, err) < 0 ||
+	    container_signal(c, sig, err) < 0)
+		return (-1);
+	msgpack_pack_map(pk, 0);
+	return (0);
+}
+
+int
+container_api_remove(struct daemon *d, struct peer *p,
+    const struct call *call, msgpack_packer *pk, struct berth_error *err)
+{
+	const msgpack_object *f = msgpack_map_get(call->parameters, "force");
+	struct container *c;
+	int rc;
+
+	if (find(d, call, &c, err) < 0)
+		return (-1);
+	rc = container_remove(c, f != NULL && f->type ==
+	    MSGPACK_OBJECT_BOOLEAN && f->via.boolean, err);
+	if (rc < 0)
+		return (-1);
+	if (rc == 1)	/* killed: answered once removed */
+		return (container_wait(c, p, WAIT_REMOVED, true, err));
+	msgpack_pack_map(pk, 0);
+	return (0);
+}
+
+/* ---- List, Inspect ------------------------------------------------- */
+
+/* Docker's units.HumanDuration. */
+static void
+human_duration(int64_t secs, char *buf, size_t size)
+{
+	if (secs < 1)
+		snprintf(buf, size, "Less than a second");
+	else if (secs == 1)
+		snprintf(buf, size, "1 second");
+	else if (secs < 60)
+		snprintf(buf, size, "%lld seconds", (long long)secs);
+	else if (secs / 60 == 1)
+		snprintf(buf, size, "About a minute");
+	else if (secs < 3600)
+		snprintf(buf, size, "%lld minutes", (long long)secs / 60);
+	else if ((secs + 1800) / 3600 == 1)
+		snprintf(buf, size, "About an hour");
+	else if (secs < 48 * 3600)
+		snprintf(buf, size, "%lld hours", (long long)(secs + 1800) /
+		    3600);
+	else if (secs < 7 * 24 * 3600 * 2)
+		snprintf(buf, size, "%lld days", (long long)secs / 86400);
+	else if (secs < 30 * 24 * 3600 * 3)
+		snprintf(buf, size, "%lld weeks", (long long)secs / 604800);
+	else if (secs < 365 * 24 * 3600 * 2)
+		snprintf(buf, size, "%lld months", (long long)secs / 2592000);
+	else
+		snprintf(buf, size, "%lld years", (long long)secs / 31536000);
+}
+
+static void
+status_of(struct container *c, char *buf, size_t size)
+{
+	int64_t now = now_ns();
+	char dur[64];
+
+	switch (c->state) {
+	case CTR_CREATED:
+		snprintf(buf, size, "Created");
+		break;
+	case CTR_RUNNING:
+		human_duration((now - c->started_ns) / 1000000000LL, dur,
+		    sizeof(dur));
+		snprintf(buf, size, "Up %s", dur);
+		break;
+	case CTR_EXITED:
+		human_duration((now - c->finished_ns) / 1000000000LL, dur,
+		    sizeof(dur));
+		snprintf(buf, size, "Exited (%d) %s ago", c->exit_code, dur);
+		break;
+	case CTR_DEAD:
+		snprintf(buf, size, "Dead");
+		break;
+	}
+}
+
+static void
+pack_json_map(msgpack_packer *pk, json_t *v)
+{
+	if (json_is_object(v))
+		json_pack_msgpack(pk, v);
+	else
+		msgpack_pack_map(pk, 0);
+}
+
+int
+container_api_list(struct daemon *d, struct peer *p, const struct call *call,
+    msgpack_packer *pk, struct berth_error *err)
+{
+	const msgpack_object *a = msgpack_map_get(call->parameters, "all");
+	bool all = a != NULL && a->type == MSGPACK_OBJECT_BOOLEAN &&
+	    a->via.boolean;
+	struct container *c;
+	char status[128];
+	size_t n = 0;
+
+	(void)p;
+	(void)err;
+	TAILQ_FOREACH(c, &d->containers, entry)
+		if (all || c->state == CTR_RUNNING)
+			n++;
+	msgpack_pack_map(pk, 1);
+	pack_str(pk, "containers");
+	msgpack_pack_array(pk, n);
+	/* Newest first, as docker ps lists them. */
+	TAILQ_FOREACH_REVERSE(c, &d->containers, container_list, entry) {
+		cleanup_free char *cmd = NULL;
+
+		if (!all && c->state != CTR_RUNNING)
+			continue;
+		cmd = container_command(c);
+		status_of(c, status, sizeof(status));
+		msgpack_pack_map(pk, 10);
+		pack_kv_str(pk, "id", c->id);
+		pack_str(pk, "names");
+		msgpack_pack_array(pk, 1);
+		pack_str(pk, c->name);
+		pack_kv_str(pk, "image", json_string_value(json_object_get(
+		    c->config, "image")));
+		pack_kv_str(pk, "image_id", c->image_id);
+		pack_kv_str(pk, "command", cmd != NULL ? cmd : "");
+		pack_str(pk, "created");
+		msgpack_pack_int64(pk, c->created_ns / 1000000000LL);
+		pack_kv_str(pk, "state", container_state_name(c->state));
+		pack_kv_str(pk, "status", status);
+		pack_str(pk, "exit_code");
+		msgpack_pack_int(pk, c->exit_code);
+		pack_str(pk, "labels");
+		pack_json_map(pk, json_object_get(c->config, "labels"));
+	}
+	return (0);
+}
+
+/* RFC 3339 with nanoseconds, UTC, as Docker writes times; Go's zero time
+ * for 0. */
+static void
+rfc3339(int64_t ns, char *buf, size_t size)
+{
+	time_t s = (time_t)(ns / 1000000000LL);
+	struct tm tm;
+
+	if (ns <= 0) {
+		snprintf(buf, size, "0001-01-01T00:00:00Z");
+		return;
+	}
+	gmtime_r(&s, &tm);
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (long long)(ns % 1000000000LL));
+}
+
+static json_t *
+inspect_doc(struct container *c)
+{
+	char created[64], started[64], finished[64], logpath[4096];
+	json_t *host = json_object_get(c->config, "host");
+	json_t *ep = container_setting(c, "entrypoint", "Entrypoint");
+	json_t *args = json_array(), *config, *doc, *cmdv, *state;
+	char name[CTR_NAME_MAX + 2];
+	json_t *labels = json_object_get(c->config, "labels");
+	json_t *hostc = json_is_object(host) ? json_incref(host) :
+	    json_object();
+	const char *path = "";
+	size_t i, start = 0;
+
+	labels = json_is_object(labels) ? json_incref(labels) : json_object();
+	rfc3339(c->created_ns, created, sizeof(created));
+	rfc3339(c->started_ns, started, sizeof(started));
+	rfc3339(c->finished_ns, finished, sizeof(finished));
+	snprintf(logpath, sizeof(logpath), "%s/containers/%s/container.log",
+	    c->d->cfg.root, c->id);
+	/* Path and Args: the command's first word and the rest. */
+	cmdv = json_object_get(c->config, "cmd");
+	if (cmdv == NULL || json_is_null(cmdv))
+		cmdv = json_object_get(c->config, "entrypoint") != NULL &&
+		    !json_is_null(json_object_get(c->config, "entrypoint")) ?
+		    NULL : json_object_get(c->image_config, "Cmd");
+	if (json_array_size(ep) > 0) {
+		path = json_string_value(json_array_get(ep, 0));
+		for (i = 1; i < json_array_size(ep); i++)
+			json_array_append(args, json_array_get(ep, i));
+	} else if (json_array_size(cmdv) > 0) {
+		path = json_string_value(json_array_get(cmdv, 0));
+		start = 1;
+	}
+	for (i = start; i < json_array_size(cmdv); i++)
+		json_array_append(args, json_array_get(cmdv, i));
+	config = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:O?, "
+	    "s:O?, s:s, s:O?, s:s, s:O?, s:o}",
+	    "Hostname", json_string_length(json_object_get(c->config,
+	    "hostname")) > 0 ? json_string_value(json_object_get(c->config,
+	    "hostname")) : "",
+	    "Domainname", "",
+	    "User", json_string_value(container_setting(c, "user", "User")) ?
+	    json_string_value(container_setting(c, "user", "User")) : "",
+	    "AttachStdin", false, "AttachStdout", false,
+	    "AttachStderr", false, "Tty", false, "OpenStdin", false,
+	    "Env", json_object_get(c->config, "env"),
+	    "Cmd", cmdv,
+	    "Image", json_string_value(json_object_get(c->config, "image")),
+	    "Entrypoint", ep,
+	    "WorkingDir", json_string_value(container_setting(c,
+	    "working_dir", "WorkingDir")) ? json_string_value(
+	    container_setting(c, "working_dir", "WorkingDir")) : "",
+	    "StopSignal", container_setting(c, "stop_signal", "StopSignal"),
+	    "Labels", labels);
+	state = json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:i, s:s, "
+	    "s:s, s:s}",
+	    "Status", container_state_name(c->state),
+	    "Running", c->state == CTR_RUNNING, "Paused", 0,
+	    "Restarting", 0, "OOMKilled", c->oom_killed,
+	    "Dead", c->state == CTR_DEAD, "Pid", (json_int_t)c->pid,
+	    "ExitCode", c->exit_code,
+	    "Error", c->error != NULL ? c->error : "",
+	    "StartedAt", started, "FinishedAt", finished);
+	snprintf(name, sizeof(name), "/%s", c->name);
+	doc = json_object();
+	if (doc == NULL || state == NULL || config == NULL ||
+	    json_object_set_new(doc, "Id", json_string(c->id)) < 0 ||
+	    json_object_set_new(doc, "Created", json_string(created)) < 0 ||
+	    json_object_set_new(doc, "Path", json_string(path != NULL ?
+	    path : "")) < 0 ||
+	    json_object_set_new(doc, "Args", args) < 0 ||
+	    json_object_set_new(doc, "State", state) < 0 ||
+	    json_object_set_new(doc, "Image", json_string(c->image_id)) < 0 ||
+	    json_object_set_new(doc, "LogPath", json_string(logpath)) < 0 ||
+	    json_object_set_new(doc, "Name", json_string(name)) < 0 ||
+	    json_object_set_new(doc, "RestartCount", json_integer(0)) < 0 ||
+	    json_object_set_new(doc, "Driver", json_string("overlay")) < 0 ||
+	    json_object_set_new(doc, "Config", config) < 0 ||
+	    json_object_set_new(doc, "HostConfig", hostc) < 0 ||
+	    json_object_set_new(doc, "Mounts", json_array()) < 0) {
+		if (doc != NULL)
+			json_decref(doc);
+		return (NULL);
+	}
+	return (doc);
+}
+
+int
+container_api_inspect(struct daemon *d, struct peer *p,
+    const struct call *call, msgpack_packer *pk, struct berth_error *err)
+{
+	cleanup_json json_t *doc = NULL;
+	struct container *c;
+
+	(void)p;
+	if (find(d, call, &c, err) < 0)
+		return (-1);
+	if ((doc = inspect_doc(c)) == NULL)
+		return (berth_error_sys(err, "inspect %.12s", c->id));
+	msgpack_pack_map(pk, 1);
+	pack_str(pk, "container");
+	json_pack_msgpack(pk, doc);
+	return (0);
+}

@@ -1,0 +1,1077 @@
+/*
+ * Containers: the registry, their records in the metadata database, and
+ * their lifecycle on the loop.  Every change of state is written to the
+ * database before the call that caused it is answered (DESIGN.md,
+ * invariant 3).  A container's init is watched through its pidfd; its
+ * exit is recorded, its cgroup removed, its waiters answered, and with
+ * auto-remove the container removed.
+ *
+ * On disk: ROOT/containers/<id>/ holds the snapshot (upper, work, merged)
+ * and the log; the cgroup is CTR_CGROUP_PARENT/<id>.
+ *
+ * Not yet: adopting containers that still run after berthd was killed
+ * (they are killed at the next start and marked exited), restart
+ * policies, pause.
+ */
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "cgroup.h"
+#include "cleanup.h"
+#include "container.h"
+#include "daemon.h"
+#include "db.h"
+#include "frame.h"
+#include "image-info.h"
+#include "image.h"
+#include "json-util.h"
+#include "log.h"
+#include "message.h"
+#include "peer.h"
+#include "snapshot.h"
+#include "spawn.h"
+#include "spec.h"
+#include "store.h"
+
+struct ctr_wait {
+	TAILQ_ENTRY(ctr_wait)	 entry;
+	struct container	*c;
+	struct peer		*p;
+	enum ctr_wait_cond	 cond;
+	bool			 plain;	/* reply {} (Stop, Remove) */
+};
+
+static void container_free(struct container *c);
+
+int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+}
+
+const char *
+container_state_name(enum ctr_state s)
+{
+	switch (s) {
+	case CTR_CREATED:
+		return ("created");
+	case CTR_RUNNING:
+		return ("running");
+	case CTR_EXITED:
+		return ("exited");
+	case CTR_DEAD:
+		return ("dead");
+	}
+	return ("dead");
+}
+
+static enum ctr_state
+state_of(const char *s)
+{
+	if (s != NULL && strcmp(s, "created") == 0)
+		return (CTR_CREATED);
+	if (s != NULL && strcmp(s, "running") == 0)
+		return (CTR_RUNNING);
+	if (s != NULL && strcmp(s, "exited") == 0)
+		return (CTR_EXITED);
+	return (CTR_DEAD);
+}
+
+/* ---- signals ------------------------------------------------------ */
+
+static const struct {
+	const char	*name;
+	int		 sig;
+} signals[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
+	{ "ILL", SIGILL }, { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
+	{ "BUS", SIGBUS }, { "FPE", SIGFPE }, { "KILL", SIGKILL },
+	{ "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
+	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
+	{ "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
+	{ "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },
+	{ "URG", SIGURG }, { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
+	{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
+	{ "IO", SIGIO }, { "PWR", SIGPWR }, { "SYS", SIGSYS },
+};
+
+/* "SIGTERM", "TERM", "15", "term", "SIGRTMIN+3" as Docker takes them. */
+int
+signal_parse(const char *s, int *sig, struct berth_error *err)
+{
+	const char *n = s;
+	char *end;
+	long v;
+	size_t i;
+
+	if (s == NULL || *s == '\0')
+		goto bad;
+	if (isdigit((unsigned char)*s)) {
+		errno = 0;
+		v = strtol(s, &end, 10);
+		if (errno != 0 || *end != '\0' || v <= 0 || v >= NSIG)
+			goto bad;
+		*sig = (int)v;
+		return (0);
+	}
+	if (strncasecmp(n, "SIG", 3) == 0)
+		n += 3;
+	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		if (strcasecmp(n, signals[i].name) == 0) {
+			*sig = signals[i].sig;
+			return (0);
+		}
+	if (strncasecmp(n, "RTMIN", 5) == 0) {
+		v = n[5] == '\0' ? 0 : n[5] == '+' ? strtol(n + 6, &end, 10) :
+		    -1;
+		if (v >= 0 && SIGRTMIN + v <= SIGRTMAX && (n[5] == '\0' ||
+		    *end == '\0')) {
+			*sig = SIGRTMIN + (int)v;
+			return (0);
+		}
+	}
+bad:
+	berth_error_set(err, CTR_E_SIGNAL, 0, "invalid signal: %s",
+	    s != NULL ? s : "");
+	return (berth_error_param_str(err, "signal", s != NULL ? s : ""));
+}
+
+int
+container_stop_signal(struct container *c)
+{
+	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+	json_t *v = container_setting(c, "stop_signal", "StopSignal");
+	int sig = SIGTERM;
+
+	if (json_is_string(v) && signal_parse(json_string_value(v), &sig,
+	    &err) < 0)
+		sig = SIGTERM;
+	return (sig);
+}
+
+int
+container_stop_timeout(struct container *c)
+{
+	json_t *v = json_object_get(c->config, "stop_timeout");
+
+	return (json_is_integer(v) ? (int)json_integer_value(v) :
+	    CTR_STOP_TIMEOUT);
+}
+
+/* ---- records ------------------------------------------------------ */
+
+static json_t *
+record_of(struct container *c)
+{
+	return (json_pack("{s:O, s:O?, s:s, s:i, s:b, s:s?, s:I, s:I, s:I}",
+	    "config", c->config, "image_config", c->image_config,
+	    "state", container_state_name(c->state), "exit_code", c->exit_code,
+	    "oom_killed", c->oom_killed, "error", c->error,
+	    "started_ns", (json_int_t)c->started_ns,
+	    "finished_ns", (json_int_t)c->finished_ns,
+	    "pid", (json_int_t)c->pid));
+}
+
+int
+container_save(struct container *c, struct berth_error *err)
+{
+	cleanup_json json_t *rec = record_of(c);
+	cleanup_free char *text = NULL;
+
+	if (rec == NULL || (text = json_dumps(rec, JSON_COMPACT)) == NULL)
+		return (berth_error_sys(err, "container %s: record", c->id));
+	return (db_container_update(store_db(c->d->store), c->id, c->name,
+	    text, err));
+}
+
+/* ---- lookup ------------------------------------------------------- */
+
+/* Docker's order: a full id, a name, then a unique id prefix. */
+int
+container_find(struct daemon *d, const char *name, struct container **out,
+    struct berth_error *err)
+{
+	struct container *c, *found = NULL;
+	const char *n = name[0] == '/' ? name + 1 : name;
+	size_t len = strlen(name);
+	int matches = 0;
+
+	TAILQ_FOREACH(c, &d->containers, entry)
+		if (strcmp(c->id, name) == 0) {
+			*out = c;
+			return (0);
+		}
+	TAILQ_FOREACH(c, &d->containers, entry)
+		if (strcmp(c->name, n) == 0) {
+			*out = c;
+			return (0);
+		}
+	if (len > 0 && len < CTR_ID_LEN)
+		TAILQ_FOREACH(c, &d->containers, entry)
+			if (strncmp(c->id, name, len) == 0) {
+				found = c;
+				matches++;
+			}
+	if (matches == 1) {
+		*out = found;
+		return (0);
+	}
+	if (matches > 1) {
+		berth_error_set(err, CTR_E_AMBIGUOUS, 0, "multiple containers "
+		    "match the id prefix %s", name);
+		return (berth_error_param_str(err, "container", name));
+	}
+	berth_error_set(err, CTR_E_NOT_FOUND, 0, "No such container: %s",
+	    name);
+	return (berth_error_param_str(err, "container", name));
+}
+
+/* ---- names and ids ------------------------------------------------ */
+
+static bool
+name_valid(const char *s)
+{
+	size_t i;
+
+	if (!isalnum((unsigned char)s[0]) || strlen(s) > CTR_NAME_MAX)
+		return (false);
+	for (i = 1; s[i] != '\0'; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr("_.-", s[i]) ==
+		    NULL)
+			return (false);
+	return (true);
+}
+
+static const char *const adjectives[] = {
+	"brave", "calm", "eager", "fond", "gentle", "happy", "jolly",
+	"keen", "lucid", "merry", "nimble", "proud", "quiet", "sharp",
+	"steady", "swift", "tidy", "vivid", "wise", "zesty",
+};
+static const char *const nouns[] = {
+	"anchor", "bollard", "buoy", "capstan", "cutter", "dinghy", "dock",
+	"ferry", "galley", "harbor", "hull", "jetty", "keel", "mast", "pier",
+	"quay", "rudder", "schooner", "skiff", "wharf",
+};
+
+static int
+random_bytes(void *buf, size_t n, struct berth_error *err)
+{
+	if (getrandom(buf, n, 0) != (ssize_t)n)
+		return (berth_error_sys(err, "getrandom"));
+	return (0);
+}
+
+static int
+new_name(struct daemon *d, char **out, struct berth_error *err)
+{
+	cleanup_error struct berth_error ignored = BERTH_ERROR_INIT;
+	struct container *c;
+	unsigned char r[3];
+	int tries;
+
+	for (tries = 0; tries < 64; tries++) {
+		if (random_bytes(r, sizeof(r), err) < 0)
+			return (-1);
+		if (asprintf(out, "%s_%s%s%.0u", adjectives[r[0] %
+		    (sizeof(adjectives) / sizeof(adjectives[0]))],
+		    nouns[r[1] % (sizeof(nouns) / sizeof(nouns[0]))],
+		    tries > 8 ? "_" : "", tries > 8 ? (unsigned)r[2] : 0u) < 0)
+			return (berth_error_sys(err, "container name"));
+		if (container_find(d, *out, &c, &ignored) < 0)
+			return (0);
+		berth_error_clear(&ignored);
+		free(*out);
+		*out = NULL;
+	}
+	return (berth_error_set(err, BERTH_E_INTERNAL, 0, "no free name"));
+}
+
+/* ---- create ------------------------------------------------------- */
+
+static int
+containers_dir(struct daemon *d, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/containers", d->cfg.root);
+
+	return (n < 0 || (size_t)n >= size ? -1 : 0);
+}
+
+/* The image's layer directories, topmost first, NULL-terminated. */
+static int
+image_lowers(struct daemon *d, json_t *doc, char ***out,
+    struct berth_error *err)
+{
+	json_t *layers = json_object_get(json_object_get(doc, "RootFS"),
+	    "Layers");
+	size_t n = json_array_size(layers), i;
+	char **v, path[4096];
+
+	if (n == 0)
+		return (berth_error_set(err, CTR_E_CONFIG, 0, "the image has "
+		    "no layers"));
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL)
+		return (berth_error_sys(err, "layers"));
+	for (i = 0; i < n; i++) {
+		if (store_layer_path(d->store, json_string_value(
+		    json_array_get(layers, n - 1 - i)), path, sizeof(path),
+		    err) < 0 || (v[i] = strdup(path)) == NULL) {
+			if (!berth_error_isset(err))
+				berth_error_sys(err, "layers");
+			db_strv_free(v, i + 1);
+			return (-1);
+		}
+	}
+	*out = v;
+	return (0);
+}
+
+static int
+snapshot_of(struct container *c, bool create, struct snapshot *snap,
+    struct berth_error *err)
+{
+	cleanup_json json_t *doc = NULL;
+	char dir[4096];
+	char **lowers = NULL;
+	size_t n;
+	int rc;
+
+	if (containers_dir(c->d, dir, sizeof(dir)) < 0)
+		return (berth_error_set(err, BERTH_E_INTERNAL, ENAMETOOLONG,
+		    "containers directory"));
+	if (store_image_inspect(c->d->store, c->image_id, &doc, err) < 0 ||
+	    image_lowers(c->d, doc, &lowers, err) < 0)
+		return (-1);
+	rc = create ? snapshot_prepare(dir, c->id, (const char *const *)lowers,
+	    snap, err) : snapshot_open(dir, c->id,
+	    (const char *const *)lowers, snap, err);
+	for (n = 0; lowers[n] != NULL; n++)
+		;
+	db_strv_free(lowers, n);
+	return (rc);
+}
+
+static struct container *
+container_new(struct daemon *d)
+{
+	struct container *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return (NULL);
+	c->d = d;
+	c->pidfd = c->out_fd = c->err_fd = c->oom_fd = c->log_dirfd = -1;
+	TAILQ_INIT(&c->waits);
+	TAILQ_INIT(&c->follows);
+	return (c);
+}
+
+int
+container_create(struct daemon *d, const char *name, json_t *config,
+    struct container **out, struct berth_error *err)
+{
+	cleanup_json json_t *doc = NULL;
+	cleanup_free char *text = NULL;
+	struct container *c;
+	struct snapshot snap;
+	struct db_container row;
+	unsigned char rnd[CTR_ID_LEN / 2];
+	const char *image;
+	size_t i;
+
+	if (name != NULL && !name_valid(name)) {
+		berth_error_set(err, CTR_E_INVALID_NAME, 0, "invalid container "
+		    "name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+		    name);
+		return (berth_error_param_str(err, "name", name));
+	}
+	image = json_string_value(json_object_get(config, "image"));
+	if ((c = container_new(d)) == NULL)
+		return (berth_error_sys(err, "create container"));
+	if (image_resolve(d, image, c->image_id, NULL, err) < 0 ||
+	    store_image_inspect(d->store, c->image_id, &doc, err) < 0 ||
+	    random_bytes(rnd, sizeof(rnd), err) < 0)
+		goto fail;
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(c->id + 2 * i, 3, "%02x", rnd[i]);
+	if (name != NULL)
+		c->name = strdup(name);
+	else if (new_name(d, &c->name, err) < 0)
+		goto fail;
+	c->config = json_incref(config);
+	c->image_config = json_incref(json_object_get(doc, "Config"));
+	c->created_ns = now_ns();
+	c->state = CTR_CREATED;
+	if (c->name == NULL) {
+		berth_error_sys(err, "create container");
+		goto fail;
+	}
+	if (snapshot_of(c, true, &snap, err) < 0)
+		goto fail;
+	snapshot_free(&snap);
+	{
+		cleanup_json json_t *rec = record_of(c);
+
+		if (rec == NULL || (text = json_dumps(rec, JSON_COMPACT)) ==
+		    NULL) {
+			berth_error_sys(err, "create container");
+			goto undo;
+		}
+	}
+	row.id = c->id;
+	row.name = c->name;
+	row.image = c->image_id;
+	row.created = c->created_ns;
+	row.record = text;
+	if (db_container_add(store_db(d->store), &row, err) < 0)
+		goto undo;
+	TAILQ_INSERT_TAIL(&d->containers, c, entry);
+	*out = c;
+	return (0);
+undo:
+	{
+		cleanup_error struct berth_error e2 = BERTH_ERROR_INIT;
+		char dir[4096];
+
+		if (containers_dir(d, dir, sizeof(dir)) == 0)
+			(void)snapshot_remove(dir, c->id, &e2);
+	}
+fail:
+	container_free(c);
+	return (-1);
+}
+
+/* ---- start and exit ------------------------------------------------ */
+
+static void
+release_running(struct container *c)
+{
+	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+
+	if (c->stop_timer != NULL) {
+		event_free(c->stop_timer);
+		c->stop_timer = NULL;
+	}
+	if (c->exit_ev != NULL) {
+		event_free(c->exit_ev);
+		c->exit_ev = NULL;
+	}
+	if (c->oom_ev != NULL) {
+		event_free(c->oom_ev);
+		c->oom_ev = NULL;
+	}
+	if (c->oom_event != NULL) {
+		cgroup_event_close(c->oom_event);
+		free(c->oom_event);
+		c->oom_event = NULL;
+	}
+	if (c->pidfd >= 0) {
+		close(c->pidfd);
+		c->pidfd = -1;
+	}
+	if (c->cgroup != NULL) {
+		if (cgroup_destroy(c->cgroup, &err) < 0)
+			log_warn("container", "%.12s: remove cgroup: %s",
+			    c->id, berth_error_message(&err));
+		cgroup_free(c->cgroup);
+		c->cgroup = NULL;
+	}
+}
+
+static void remove_now(struct container *c);
+
+/* The init exited (status from waitid), or never started. */
+static void
+container_exited(struct container *c, int code, const char *why)
+{
+	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+	struct daemon *d = c->d;
+	uint64_t n = 0;
+
+	container_pumps_finish(c);
+	if (c->oom_event != NULL && cgroup_event_ack(c->oom_event, &n,
+	    &err) == 0 && n > 0)
+		c->oom_killed = true;
+	berth_error_clear(&err);
+	release_running(c);
+	c->state = CTR_EXITED;
+	c->exit_code = code;
+	c->finished_ns = now_ns();
+	c->pid = 0;
+	free(c->error);
+	c->error = why != NULL ? strdup(why) : NULL;
+	if (container_save(c, &err) < 0)
+		log_error("container", "%.12s: %s", c->id,
+		    berth_error_message(&err));
+	log_info("container", "%.12s (%s) exited with %d", c->id, c->name,
+	    code);
+	container_follows_end(c);
+	container_notify_waits(c, false);
+	if (c->removing || json_is_true(json_object_get(json_object_get(
+	    c->config, "host"), "auto_remove")))
+		remove_now(c);		/* c is gone after this */
+	daemon_idle_check(d);
+}
+
+static void
+exit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct container *c = arg;
+	siginfo_t si;
+
+	(void)fd;
+	(void)what;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED) < 0) {
+		if (errno == EINTR)
+			return;
+		log_error("container", "%.12s: wait: %s", c->id,
+		    strerror(errno));
+		si.si_code = CLD_KILLED;
+		si.si_status = SIGKILL;
+	}
+	container_exited(c, rt_exit_code(si.si_status, si.si_code), NULL);
+}
+
+static void
+oom_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct container *c = arg;
+	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+	uint64_t n = 0;
+
+	(void)fd;
+	(void)what;
+	if (c->oom_event != NULL && cgroup_event_ack(c->oom_event, &n,
+	    &err) == 0 && n > 0) {
+		c->oom_killed = true;
+		log_info("container", "%.12s: out of memory", c->id);
+	}
+}
+
+/* OOM kills through the cgroup's event fd; a host without it still
+ * runs the container. */
+static void
+watch_oom(struct container *c)
+{
+	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+	struct cgroup_event *ev = calloc(1, sizeof(*ev));
+
+	if (ev == NULL)
+		return;
+	cgroup_event_init(ev);
+	if (cgroup_event_open(c->cgroup, CGROUP_EVENT_OOM, ev, &err) < 0) {
+		log_debug("container", "%.12s: no OOM events: %s", c->id,
+		    berth_error_message(&err));
+		free(ev);
+		return;
+	}
+	c->oom_event = ev;
+	c->oom_ev = event_new(c->d->base, ev->fd, EV_READ | EV_PERSIST,
+	    oom_cb, c);
+	if (c->oom_ev != NULL)
+		event_add(c->oom_ev, NULL);
+}
+
+/* The spawn failed: the container exited with Docker's code for why
+ * (and may be gone after, with auto-remove); err says so by name. */
+static int
+start_failed(struct container *c, struct berth_error *err)
+{
+	char msg[1024];
+	int code = 125;
+
+	if (berth_error_is(err, RT_E_NOT_FOUND))
+		code = 127;
+	else if (berth_error_is(err, RT_E_NOT_EXECUTABLE))
+		code = 126;
+	snprintf(msg, sizeof(msg), "%s", berth_error_message(err));
+	berth_error_clear(err);
+	berth_error_set(err, CTR_E_START, 0, "%s", msg);
+	berth_error_param_int(err, "exit_code", code);
+	container_exited(c, code, msg);
+	return (-1);
+}
+
+int
+container_start(struct container *c, struct berth_error *err)
+{
+	struct rt_spawn_opts opts;
+	struct rt_container rc = { .pidfd = -1, .console_fd = -1 };
+	struct rt_spec spec;
+	struct snapshot snap;
+	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, rcode = -1;
+	bool have_snap = false;
+
+	if (c->state == CTR_RUNNING) {
+		berth_error_set(err, CTR_E_STATE, 0, "container %s is already "
+		    "running", c->name);
+		berth_error_param_str(err, "container", c->name);
+		return (berth_error_param_str(err, "state", "running"));
+	}
+	if (c->removing) {
+		berth_error_set(err, CTR_E_STATE, 0, "container %s is being "
+		    "removed", c->name);
+		berth_error_param_str(err, "container", c->name);
+		return (berth_error_param_str(err, "state", "removing"));
+	}
+	memset(&spec, 0, sizeof(spec));
+	if (spec_init_default(&spec, err) < 0)
+		return (-1);
+	if (snapshot_of(c, false, &snap, err) < 0)
+		goto out;
+	have_snap = true;
+	if (container_spec(c, &snap, &spec, err) < 0)
+		goto out;
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		berth_error_sys(err, "start %.12s: pipes", c->id);
+		goto out;
+	}
+	if (container_logs_open(c, err) < 0)
+		goto out;
+	rt_spawn_opts_init(&opts);
+	opts.stdio[1] = out[1];
+	opts.stdio[2] = errp[1];
+	opts.nofile_soft = 1048576;
+	if (rt_spawn(&spec, &opts, &rc, err) < 0) {
+		rcode = start_failed(c, err);
+		goto out;
+	}
+	close(out[1]);
+	close(errp[1]);
+	out[1] = errp[1] = -1;
+	c->pid = rc.pid;
+	c->pidfd = rc.pidfd;
+	c->cgroup = rc.cgroup;
+	c->exit_ev = event_new(c->d->base, c->pidfd, EV_READ, exit_cb, c);
+	if (c->exit_ev == NULL || event_add(c->exit_ev, NULL) < 0 ||
+	    container_pumps_start(c, out[0], errp[0], err) < 0) {
+		/* Nothing watches it: kill it and reap it now. */
+		siginfo_t si;
+
+		(void)syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL,
+		    0);
+		(void)waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED);
+		out[0] = errp[0] = -1;	/* the pumps own or closed them */
+		container_exited(c, 137, "berthd could not watch it");
+		if (!berth_error_isset(err))
+			berth_error_set(err, BERTH_E_SYSTEM, ENOMEM,
+			    "start %.12s: events", c->id);
+		goto out;
+	}
+	out[0] = errp[0] = -1;
+	watch_oom(c);
+	c->state = CTR_RUNNING;
+	c->started_ns = now_ns();
+	c->exit_code = 0;
+	c->oom_killed = false;
+	free(c->error);
+	c->error = NULL;
+	if (container_save(c, err) < 0) {
+		(void)container_signal(c, SIGKILL, NULL);
+		goto out;
+	}
+	log_info("container", "%.12s (%s) started, pid %ld", c->id, c->name,
+	    (long)c->pid);
+	daemon_idle_check(c->d);
+	rcode = 0;
+out:
+	if (out[0] >= 0)
+		close(out[0]);
+	if (out[1] >= 0)
+		close(out[1]);
+	if (errp[0] >= 0)
+		close(errp[0]);
+	if (errp[1] >= 0)
+		close(errp[1]);
+	if (have_snap)
+		snapshot_free(&snap);
+	spec_free(&spec);
+	return (rcode);
+}
+
+int
+container_signal(struct container *c, int sig, struct berth_error *err)
+{
+	if (c->state != CTR_RUNNING || c->pidfd < 0) {
+		if (err == NULL)
+			return (-1);
+		berth_error_set(err, CTR_E_STATE, 0, "container %s is not "
+		    "running", c->name);
+		berth_error_param_str(err, "container", c->name);
+		return (berth_error_param_str(err, "state",
+		    container_state_name(c->state)));
+	}
+	if (syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL, 0) < 0) {
+		if (errno == ESRCH)
+			return (0);	/* exiting: the pidfd will say */
+		return (err != NULL ? berth_error_sys(err, "signal %.12s",
+		    c->id) : -1);
+	}
+	return (0);
+}
+
+static void
+stop_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct container *c = arg;
+
+	(void)fd;
+	(void)what;
+	log_info("container", "%.12s: did not stop in time: SIGKILL", c->id);
+	(void)container_signal(c, SIGKILL, NULL);
+}
+
+int
+container_stop(struct container *c, int timeout, int sig,
+    struct berth_error *err)
+{
+	struct timeval tv = { timeout < 0 ? 0 : timeout, 0 };
+
+	if (c->state != CTR_RUNNING)
+		return (0);
+	if (container_signal(c, timeout == 0 ? SIGKILL : sig, err) < 0)
+		return (-1);
+	if (timeout == 0)
+		return (0);
+	if (c->stop_timer == NULL &&
+	    (c->stop_timer = evtimer_new(c->d->base, stop_timer_cb, c)) ==
+	    NULL)
+		return (berth_error_set(err, BERTH_E_SYSTEM, ENOMEM, "stop"));
+	/* A second stop does not push the deadline back. */
+	if (!evtimer_pending(c->stop_timer, NULL))
+		evtimer_add(c->stop_timer, &tv);
+	return (0);
+}
+
+/* ---- remove ------------------------------------------------------- */
+
+static void
+remove_now(struct container *c)
+{
+	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+	char dir[4096];
+
+	container_logs_close(c);
+	if (containers_dir(c->d, dir, sizeof(dir)) == 0 &&
+	    snapshot_remove(dir, c->id, &err) < 0 &&
+	    !berth_error_is(&err, SNAPSHOT_E_NOT_FOUND))
+		log_error("container", "%.12s: %s", c->id,
+		    berth_error_message(&err));
+	berth_error_clear(&err);
+	if (db_container_delete(store_db(c->d->store), c->id, &err) < 0)
+		log_error("container", "%.12s: %s", c->id,
+		    berth_error_message(&err));
+	log_info("container", "%.12s (%s) removed", c->id, c->name);
+	TAILQ_REMOVE(&c->d->containers, c, entry);
+	container_notify_waits(c, true);
+	container_free(c);
+}
+
+int
+container_remove(struct container *c, bool force, struct berth_error *err)
+{
+	if (c->state == CTR_RUNNING) {
+		if (!force) {
+			berth_error_set(err, CTR_E_RUNNING, 0, "cannot remove "
+			    "container %s: container is running: stop the "
+			    "container before removing or force remove",
+			    c->name);
+			return (berth_error_param_str(err, "container",
+			    c->name));
+		}
+		c->removing = true;
+		return (container_signal(c, SIGKILL, err) < 0 ? -1 : 1);
+	}
+	remove_now(c);
+	return (0);
+}
+
+/* ---- waiters ------------------------------------------------------ */
+
+static void
+wait_free(struct ctr_wait *w)
+{
+	if (w->c != NULL)
+		TAILQ_REMOVE(&w->c->waits, w, entry);
+	free(w);
+}
+
+static void
+wait_gone(void *arg, struct peer *p)
+{
+	(void)p;
+	wait_free(arg);
+}
+
+static void
+wait_frame(void *arg, struct peer *p, const msgpack_object *root)
+{
+	(void)arg;
+	(void)p;
+	(void)root;
+}
+
+static const struct peer_session_ops wait_ops = {
+	.frame = wait_frame,
+	.drained = NULL,
+	.gone = wait_gone,
+};
+
+static void
+wait_reply(struct ctr_wait *w, int code, const char *error)
+{
+	struct daemon *d = w->p->d;
+	struct berth_error err = BERTH_ERROR_INIT;
+	msgpack_sbuffer *sb = &d->scratch;
+	msgpack_packer pk;
+	struct peer *p = w->p;
+
+	msgpack_sbuffer_clear(sb);
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	frame_begin(sb);
+	reply_pack_head(&pk, false);
+	if (w->plain)
+		msgpack_pack_map(&pk, 0);
+	else {
+		msgpack_pack_map(&pk, error != NULL ? 2 : 1);
+		pack_str(&pk, "exit_code");
+		msgpack_pack_int(&pk, code);
+		if (error != NULL)
+			pack_kv_str(&pk, "error", error);
+	}
+	if (frame_finish(sb, d->cfg.max_frame, &err) == 0)
+		peer_send(p, sb->data, sb->size);
+	berth_error_clear(&err);
+	wait_free(w);
+	peer_session_end(p);
+}
+
+int
+container_wait(struct container *c, struct peer *p, enum ctr_wait_cond cond,
+    bool plain, struct berth_error *err)
+{
+	struct ctr_wait *w;
+
+	if (cond == WAIT_NOT_RUNNING && (c->state == CTR_EXITED ||
+	    c->state == CTR_DEAD) && !c->removing)
+		return (0);	/* the caller answers at once */
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return (berth_error_sys(err, "wait"));
+	w->c = c;
+	w->p = p;
+	w->cond = cond;
+	w->plain = plain;
+	TAILQ_INSERT_TAIL(&c->waits, w, entry);
+	peer_session_begin(p, &wait_ops, w, false);
+	return (DISPATCH_DEFERRED);
+}
+
+void
+container_notify_waits(struct container *c, bool removed)
+{
+	struct ctr_wait *w, *next;
+
+	for (w = TAILQ_FIRST(&c->waits); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (w->cond == WAIT_REMOVED && !removed)
+			continue;
+		wait_reply(w, c->exit_code, c->error);
+	}
+}
+
+/* ---- start-up and shutdown ---------------------------------------- */
+
+static void
+container_free(struct container *c)
+{
+	struct ctr_wait *w;
+
+	while ((w = TAILQ_FIRST(&c->waits)) != NULL) {
+		TAILQ_REMOVE(&c->waits, w, entry);
+		w->c = NULL;
+		/* The peer's session is left to end with the peer. */
+	}
+	container_follows_end(c);
+	container_logs_close(c);
+	release_running(c);
+	if (c->config != NULL)
+		json_decref(c->config);
+	if (c->image_config != NULL)
+		json_decref(c->image_config);
+	free(c->name);
+	free(c->error);
+	free(c);
+}
+
+/*
+ * A container the record says runs, found at start-up: berthd died
+ * without stopping it.  It cannot be adopted yet (its output pipes went
+ * with berthd): kill what is left in its cgroup and mark it exited.
+ */
+static void
+reap_orphan(struct container *c)
+{
+	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+	char path[256];
+	struct rt_cgroup *cg;
+
+	snprintf(path, sizeof(path), "%s/%s", CTR_CGROUP_PARENT, c->id);
+	if (cgroup_open(path, &cg, &err) == 0) {
+		if (cgroup_destroy(cg, &err) < 0)
+			log_warn("container", "%.12s: %s", c->id,
+			    berth_error_message(&err));
+		cgroup_free(cg);
+	}
+	berth_error_clear(&err);
+	c->state = CTR_EXITED;
+	c->exit_code = 137;
+	c->finished_ns = now_ns();
+	c->pid = 0;
+	free(c->error);
+	c->error = strdup("berthd stopped without stopping the container: "
+	    "killed at its restart");
+	if (container_save(c, &err) < 0)
+		log_error("container", "%.12s: %s", c->id,
+		    berth_error_message(&err));
+}
+
+static int
+load_one(struct daemon *d, const struct db_container *row,
+    struct berth_error *err)
+{
+	json_error_t jerr;
+	cleanup_json json_t *rec = json_loads(row->record, 0, &jerr);
+	struct container *c;
+
+	if (rec == NULL || strlen(row->id) != CTR_ID_LEN ||
+	    strlen(row->image) >= DIGEST_STR_SIZE)
+		return (berth_error_set(err, STORE_E_DATABASE, 0, "container "
+		    "%s: bad record", row->id));
+	if ((c = container_new(d)) == NULL)
+		return (berth_error_sys(err, "load containers"));
+	memcpy(c->id, row->id, CTR_ID_LEN + 1);
+	memcpy(c->image_id, row->image, strlen(row->image) + 1);
+	c->name = strdup(row->name);
+	c->created_ns = row->created;
+	c->config = json_incref(json_object_get(rec, "config"));
+	c->image_config = json_incref(json_object_get(rec, "image_config"));
+	c->state = state_of(json_string_value(json_object_get(rec, "state")));
+	c->exit_code = (int)json_integer_value(json_object_get(rec,
+	    "exit_code"));
+	c->oom_killed = json_is_true(json_object_get(rec, "oom_killed"));
+	if (json_is_string(json_object_get(rec, "error")))
+		c->error = strdup(json_string_value(json_object_get(rec,
+		    "error")));
+	c->started_ns = json_integer_value(json_object_get(rec,
+	    "started_ns"));
+	c->finished_ns = json_integer_value(json_object_get(rec,
+	    "finished_ns"));
+	if (c->name == NULL || !json_is_object(c->config)) {
+		container_free(c);
+		return (berth_error_set(err, STORE_E_DATABASE, 0, "container "
+		    "%s: bad record", row->id));
+	}
+	TAILQ_INSERT_TAIL(&d->containers, c, entry);
+	if (c->state == CTR_RUNNING)
+		reap_orphan(c);
+	return (0);
+}
+
+int
+containers_init(struct daemon *d, struct berth_error *err)
+{
+	struct db_container *rows = NULL;
+	size_t n = 0, i;
+	char dir[4096];
+	int rc = 0;
+
+	if (containers_dir(d, dir, sizeof(dir)) < 0)
+		return (berth_error_set(err, BERTH_E_INTERNAL, ENAMETOOLONG,
+		    "containers directory"));
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return (berth_error_sys(err, "create %s", dir));
+	if (db_container_list(store_db(d->store), &rows, &n, err) < 0)
+		return (-1);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = load_one(d, &rows[i], err);
+	db_container_list_free(rows, n);
+	return (rc);
+}
+
+size_t
+containers_running(struct daemon *d)
+{
+	struct container *c;
+	size_t n = 0;
+
+	TAILQ_FOREACH(c, &d->containers, entry)
+		if (c->state == CTR_RUNNING)
+			n++;
+	return (n);
+}
+
+bool
+containers_stop_all(struct daemon *d)
+{
+	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+	struct container *c;
+
+	TAILQ_FOREACH(c, &d->containers, entry)
+		if (c->state == CTR_RUNNING &&
+		    container_stop(c, container_stop_timeout(c),
+		    container_stop_signal(c), &err) < 0) {
+			log_warn("container", "%.12s: %s", c->id,
+			    berth_error_message(&err));
+			berth_error_clear(&err);
+		}
+	return (containers_running(d) == 0);
+}
+
+/* berthd exits: what still runs is killed and reaped, and recorded. */
+void
+containers_free(struct daemon *d)
+{
+	struct container *c;
+	siginfo_t si;
+
+	while ((c = TAILQ_FIRST(&d->containers)) != NULL) {
+		if (c->state == CTR_RUNNING && c->pidfd >= 0) {
+			(void)syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL,
+			    NULL, 0);
+			memset(&si, 0, sizeof(si));
+			if (waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED) < 0) {
+				si.si_code = CLD_KILLED;
+				si.si_status = SIGKILL;
+			}
+			c->removing = false;
+			container_exited(c, rt_exit_code(si.si_status,
+			    si.si_code), "berthd stopped");
+			if (TAILQ_FIRST(&d->containers) != c)
+				continue;	/* auto-removed */
+		}
+		TAILQ_REMOVE(&d->containers, c, entry);
+		container_free(c);
+	}
+	/* The parent cgroup goes with its last container (another berthd
+	 * may still use it: then it stays). */
+	{
+		cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+
+		(void)cgroup_remove_parent(CTR_CGROUP_PARENT, &err);
+	}
+}

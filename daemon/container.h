@@ -1,0 +1,177 @@
+/*
+ * Containers in berthd: the registry (in memory, mirrored to the
+ * metadata database before any change is acknowledged), the lifecycle
+ * (created -> running -> exited, removed), supervision through pidfds and
+ * the log pumps.
+ *
+ *	container.c		registry, persistence, lifecycle
+ *	container-spec.c	an rt_spec from the config and the image
+ *	container-api.c		io.berth.Container's handlers
+ *	container-logs.c	output pumps and the Logs call
+ */
+#ifndef BERTHD_CONTAINER_H
+#define BERTHD_CONTAINER_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "digest.h"
+#include "dispatch.h"
+#include "error.h"
+
+#define CTR_E_NOT_FOUND		"io.berth.Container.NotFound"
+#define CTR_E_NAME_IN_USE	"io.berth.Container.NameInUse"
+#define CTR_E_INVALID_NAME	"io.berth.Container.InvalidName"
+#define CTR_E_AMBIGUOUS		"io.berth.Container.AmbiguousId"
+#define CTR_E_STATE		"io.berth.Container.InvalidState"
+#define CTR_E_RUNNING		"io.berth.Container.Running"
+#define CTR_E_SIGNAL		"io.berth.Container.InvalidSignal"
+#define CTR_E_CONFIG		"io.berth.Container.InvalidConfig"
+#define CTR_E_START		"io.berth.Container.StartFailed"
+
+#define CTR_ID_LEN		64
+#define CTR_NAME_MAX		128
+#define CTR_STOP_TIMEOUT	10	/* seconds, Docker's default */
+#define CTR_CGROUP_PARENT	"berth"
+
+enum ctr_state {
+	CTR_CREATED,
+	CTR_RUNNING,
+	CTR_EXITED,
+	CTR_DEAD,
+};
+
+struct event;
+struct job;
+struct job_child;
+struct log_writer;
+struct peer;
+struct rt_cgroup;
+struct ctr_wait;
+struct ctr_follow;
+
+TAILQ_HEAD(ctr_wait_list, ctr_wait);
+TAILQ_HEAD(ctr_follow_list, ctr_follow);
+
+struct container {
+	TAILQ_ENTRY(container)	 entry;
+	struct daemon		*d;
+	char			 id[CTR_ID_LEN + 1];
+	char			*name;
+	char			 image_id[DIGEST_STR_SIZE];
+	json_t			*config;	/* Create's config, as JSON */
+	json_t			*image_config;	/* the image's "Config" */
+	int64_t			 created_ns;
+	int64_t			 started_ns;
+	int64_t			 finished_ns;
+	enum ctr_state		 state;
+	int			 exit_code;
+	bool			 oom_killed;
+	char			*error;		/* why it stopped, or NULL */
+
+	/* While running. */
+	pid_t			 pid;
+	int			 pidfd;
+	struct event		*exit_ev;
+	struct rt_cgroup	*cgroup;
+	int			 out_fd, err_fd;	/* pipe read ends */
+	struct event		*out_ev, *err_ev;
+	struct log_writer	*log;
+	int			 log_dirfd;
+	struct job		*log_job;	/* compressing old segments */
+	struct event		*stop_timer;
+	int			 oom_fd;	/* cgroup OOM event, or -1 */
+	struct event		*oom_ev;
+	void			*oom_event;	/* struct cgroup_event */
+
+	bool			 removing;	/* remove once it exited */
+	struct ctr_wait_list	 waits;
+	struct ctr_follow_list	 follows;
+};
+
+/* container.c */
+int	containers_init(struct daemon *d, struct berth_error *err);
+/* Stop every running container (SIGTERM, SIGKILL after its timeout);
+ * true when none runs any more. */
+bool	containers_stop_all(struct daemon *d);
+void	containers_free(struct daemon *d);
+size_t	containers_running(struct daemon *d);
+int	container_find(struct daemon *d, const char *name,
+	    struct container **out, struct berth_error *err);
+int	container_create(struct daemon *d, const char *name, json_t *config,
+	    struct container **out, struct berth_error *err);
+int	container_start(struct container *c, struct berth_error *err);
+int	container_signal(struct container *c, int sig,
+	    struct berth_error *err);
+int	container_stop(struct container *c, int timeout, int sig,
+	    struct berth_error *err);
+/* Remove now (not running), or once it has exited (force). */
+int	container_remove(struct container *c, bool force,
+	    struct berth_error *err);
+int	container_save(struct container *c, struct berth_error *err);
+const char *container_state_name(enum ctr_state s);
+int	container_stop_signal(struct container *c);
+int	container_stop_timeout(struct container *c);
+int	signal_parse(const char *s, int *sig, struct berth_error *err);
+int64_t	now_ns(void);
+
+/* Waiters: a Wait call's peer until its condition holds. */
+enum ctr_wait_cond { WAIT_NOT_RUNNING, WAIT_NEXT_EXIT, WAIT_REMOVED };
+/* DISPATCH_DEFERRED (the reply comes later), or 0 when the condition
+ * holds already (the caller answers); plain: reply {} (Stop, Remove)
+ * rather than the exit code. */
+int	container_wait(struct container *c, struct peer *p,
+	    enum ctr_wait_cond cond, bool plain, struct berth_error *err);
+/* The container reached a state waiters care about. */
+void	container_notify_waits(struct container *c, bool removed);
+
+/* container-spec.c */
+struct rt_spec;
+struct snapshot;
+int	container_spec(struct container *c, const struct snapshot *snap,
+	    struct rt_spec *spec, struct berth_error *err);
+/* The image's value for key in its config, or the Create config's. */
+json_t *container_setting(struct container *c, const char *key,
+	    const char *image_key);
+/* "/bin/sh -c 'echo hi'", as ps shows the command. */
+char	*container_command(struct container *c);
+
+/* container-logs.c */
+int	container_logs_open(struct container *c, struct berth_error *err);
+int	container_pumps_start(struct container *c, int out_fd, int err_fd,
+	    struct berth_error *err);
+/* Read what is left in the pipes and close them (the container exited). */
+void	container_pumps_finish(struct container *c);
+void	container_logs_close(struct container *c);
+/* Followers: the container wrote, or stopped. */
+void	container_follows_notify(struct container *c);
+void	container_follows_end(struct container *c);
+/* berthd --helper log-compress. */
+int	log_compress_child(const msgpack_object *args, struct job_child *c,
+	    msgpack_packer *result, struct berth_error *err);
+
+/* container-api.c */
+int	container_api_create(struct daemon *, struct peer *,
+	    const struct call *, msgpack_packer *, struct berth_error *);
+int	container_api_start(struct daemon *, struct peer *,
+	    const struct call *, msgpack_packer *, struct berth_error *);
+int	container_api_wait(struct daemon *, struct peer *,
+	    const struct call *, msgpack_packer *, struct berth_error *);
+int	container_api_stop(struct daemon *, struct peer *,
+	    const struct call *, msgpack_packer *, struct berth_error *);
+int	container_api_kill(struct daemon *, struct peer *,
+	    const struct call *, msgpack_packer *, struct berth_error *);
+int	container_api_remove(struct daemon *, struct peer *,
+	    const struct call *, msgpack_packer *, struct berth_error *);
+int	container_api_list(struct daemon *, struct peer *,
+	    const struct call *, msgpack_packer *, struct berth_error *);
+int	container_api_inspect(struct daemon *, struct peer *,
+	    const struct call *, msgpack_packer *, struct berth_error *);
+int	container_api_logs(struct daemon *, struct peer *,
+	    const struct call *, msgpack_packer *, struct berth_error *);
+
+#endif

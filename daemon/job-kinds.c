@@ -1,0 +1,18 @@
+/*
+ * Every kind of helper process berthd starts (berthd --helper NAME):
+ * job.c looks NAME up here in the exec'd helper.
+ */
+#include <stddef.h>
+
+#include "container.h"
+#include "image.h"
+#include "job.h"
+
+const struct job_kind job_kinds[] = {
+	{ "image-load", image_load_child },
+	{ "image-import", image_import_child },
+	{ "image-save", image_save_child },
+	{ "image-prune", image_prune_child },
+	{ "log-compress", log_compress_child },
+	{ NULL, NULL },
+};
