@@ -37,7 +37,7 @@ CFLAGS		+= $(OPT) -std=gnu11 -Wall -Wextra $(WERROR) $(SANITIZE) \
 		   -DBERTH_VERSION='"$(VERSION)"' -DBERTH_URL='"$(BERTH_URL)"' \
 		   $(PKG_CFLAGS)
 LDFLAGS		+= $(SANITIZE)
-LDLIBS		+= $(PKG_LIBS)
+LDLIBS		+= $(PKG_LIBS) -lm
 
 INTERFACES	:= $(sort $(wildcard protocol/*.varlink))
 PROTOCOL_SRC	:= $(wildcard protocol/*.c)

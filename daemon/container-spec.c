@@ -16,6 +16,7 @@
 #include "caps.h"
 #include "cleanup.h"
 #include "container.h"
+#include "daemon.h"
 #include "db.h"
 #include "json-util.h"
 #include "seccomp.h"
@@ -439,7 +440,7 @@ container_spec(struct container *c, const struct snapshot *snap,
 	if (v != NULL && strcmp(json_string_value(v), "host") == 0)
 		spec->namespaces[RT_NS_NET].enabled = false;
 	free(spec->cgroup_path);
-	if (asprintf(&spec->cgroup_path, "%s/%s", CTR_CGROUP_PARENT,
+	if (asprintf(&spec->cgroup_path, "%s/%s", c->d->cfg.cgroup_parent,
 	    c->id) < 0) {
 		spec->cgroup_path = NULL;
 		return (berth_error_sys(err, "cgroup path"));

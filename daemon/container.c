@@ -7,7 +7,7 @@
  * auto-remove the container removed.
  *
  * On disk: ROOT/containers/<id>/ holds the snapshot (upper, work, merged)
- * and the log; the cgroup is CTR_CGROUP_PARENT/<id>.
+ * and the log; the cgroup is <--cgroup-parent>/<id>.
  *
  * Not yet: adopting containers that still run after berthd was killed
  * (they are killed at the next start and marked exited), restart
@@ -930,7 +930,7 @@ reap_orphan(struct container *c)
 	char path[256];
 	struct rt_cgroup *cg;
 
-	snprintf(path, sizeof(path), "%s/%s", CTR_CGROUP_PARENT, c->id);
+	snprintf(path, sizeof(path), "%s/%s", c->d->cfg.cgroup_parent, c->id);
 	if (cgroup_open(path, &cg, &err) == 0) {
 		if (cgroup_destroy(cg, &err) < 0)
 			log_warn("container", "%.12s: %s", c->id,
@@ -1072,6 +1072,6 @@ containers_free(struct daemon *d)
 	{
 		cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 
-		(void)cgroup_remove_parent(CTR_CGROUP_PARENT, &err);
+		(void)cgroup_remove_parent(d->cfg.cgroup_parent, &err);
 	}
 }

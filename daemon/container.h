@@ -36,7 +36,6 @@
 #define CTR_ID_LEN		64
 #define CTR_NAME_MAX		128
 #define CTR_STOP_TIMEOUT	10	/* seconds, Docker's default */
-#define CTR_CGROUP_PARENT	"berth"
 
 enum ctr_state {
 	CTR_CREATED,

@@ -34,6 +34,7 @@ struct daemon_config {
 	size_t		 max_frame;
 	int		 frame_timeout;	/* seconds */
 	int		 max_connections;
+	const char	*cgroup_parent;	/* containers' cgroups go below */
 };
 
 struct listener {

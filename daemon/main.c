@@ -39,6 +39,7 @@ usage(FILE *f)
 "  --max-frame BYTES      largest frame accepted (default %u)\n"
 "  --frame-timeout SECS   time a started frame has to complete (default %d)\n"
 "  --max-connections N    connections served at once (default %d)\n"
+"  --cgroup-parent NAME   cgroup of the containers' cgroups (default berth)\n"
 "  --version              print the version and exit\n"
 "\n"
 "With LISTEN_FDS set by systemd socket activation, berthd serves the\n"
@@ -86,7 +87,7 @@ parse_options(int argc, char **argv, struct daemon_config *cfg)
 	enum {
 		OPT_SOCKET = 256, OPT_ROOT, OPT_RUN_ROOT, OPT_GROUP,
 		OPT_IDLE_EXIT, OPT_LOG_LEVEL, OPT_MAX_FRAME, OPT_FRAME_TIMEOUT,
-		OPT_MAX_CONNECTIONS, OPT_VERSION, OPT_HELP,
+		OPT_MAX_CONNECTIONS, OPT_CGROUP_PARENT, OPT_VERSION, OPT_HELP,
 	};
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, OPT_SOCKET },
@@ -99,6 +100,8 @@ parse_options(int argc, char **argv, struct daemon_config *cfg)
 		{ "frame-timeout", required_argument, NULL, OPT_FRAME_TIMEOUT },
 		{ "max-connections", required_argument, NULL,
 		    OPT_MAX_CONNECTIONS },
+		{ "cgroup-parent", required_argument, NULL,
+		    OPT_CGROUP_PARENT },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -159,6 +162,17 @@ parse_options(int argc, char **argv, struct daemon_config *cfg)
 				return (-1);
 			cfg->max_connections = (int)n;
 			break;
+		case OPT_CGROUP_PARENT:
+			/* One path component: berthd removes it when empty. */
+			if (optarg[0] == '\0' || strchr(optarg, '/') != NULL ||
+			    strcmp(optarg, ".") == 0 ||
+			    strcmp(optarg, "..") == 0) {
+				fprintf(stderr, "berthd: --cgroup-parent: '%s' "
+				    "is not a cgroup name\n", optarg);
+				return (-1);
+			}
+			cfg->cgroup_parent = optarg;
+			break;
 		case OPT_VERSION:
 			printf("berthd version %s\n", BERTH_VERSION);
 			exit(0);
@@ -191,6 +205,7 @@ main(int argc, char **argv)
 			.max_frame = FRAME_MAX_DEFAULT,
 			.frame_timeout = PEER_FRAME_TIMEOUT_DEFAULT,
 			.max_connections = PEERS_MAX_DEFAULT,
+			.cgroup_parent = "berth",
 		},
 	};
 	struct berth_error err = BERTH_ERROR_INIT;

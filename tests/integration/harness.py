@@ -173,6 +173,10 @@ class Raw:
 
 # --- the daemon -----------------------------------------------------------
 
+# Containers' cgroups of the tests' daemons: never the host's berthd's.
+CGROUP_PARENT = f"berth-test-{os.getpid()}"
+
+
 class Daemon:
     """berthd on temporary roots.
 
@@ -234,7 +238,8 @@ class Daemon:
     def command(self):
         daemon = [self.ctx.berthd, "--socket", self.socket,
                   "--root", self.root, "--run-root", self.run_root,
-                  "--log-level", "debug"] + self.args
+                  "--log-level", "debug",
+                  "--cgroup-parent", CGROUP_PARENT] + self.args
         if self.launcher == "activate":
             return [PYTHON, ACTIVATE, "--mode", oct(self.socket_mode),
                     self.activated, "--"] + daemon

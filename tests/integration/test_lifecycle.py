@@ -35,6 +35,7 @@ def test_bad_options_exit_nonzero_with_usage(ctx):
         for bad in (["--log-level", "loud"], ["--max-frame", "banana"],
                     ["--max-frame", "0"], ["--idle-exit", "-1"],
                     ["--frame-timeout", "x"], ["--max-connections", "0"],
+                    ["--cgroup-parent", "a/b"], ["--cgroup-parent", ".."],
                     ["--socket"]):
             p = run_berthd(ctx, paths(d) + bad)
             assert p.returncode != 0, (bad, p)

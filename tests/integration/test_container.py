@@ -1,0 +1,298 @@
+"""io.berth.Container over the protocol against a real berthd: containers
+made from the bundled busybox image on overlay snapshots, supervised
+through pidfds, their output in logs; and nothing left behind (no
+snapshot, cgroup, process or log) once they are removed."""
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import berth
+from harness import CGROUP_PARENT, Daemon, wait_for, need_root
+from image_harness import busybox, load
+
+C = "io.berth.Container."
+
+
+def call(d, method, **parameters):
+    with d.client(timeout=60) as c:
+        return c.call(C + method, **parameters)
+
+
+def expect_error(ename, d, method, **parameters):
+    try:
+        r = call(d, method, **parameters)
+    except berth.BerthError as e:
+        assert e.name == ename, f"{method}: expected {ename}, got {e!r}"
+        return e
+    raise AssertionError(f"{method}{parameters}: expected {ename}, got {r}")
+
+
+def create(d, cmd, name=None, **config):
+    config = dict(config, image="busybox", cmd=list(cmd))
+    params = {"config": config}
+    if name:
+        params["name"] = name
+    return call(d, "Create", **params)["id"]
+
+
+def run(d, cmd, **config):
+    """Create, start and wait: (id, exit code)."""
+    cid = create(d, cmd, **config)
+    call(d, "Start", container=cid)
+    return cid, call(d, "Wait", container=cid)["exit_code"]
+
+
+def logs(d, cid, **params):
+    out = []
+    with d.client(timeout=60) as c:
+        for r in c.stream(C + "Logs", dict(params, container=cid)):
+            if r.get("data") is not None:
+                out.append((r["stream"], r["data"]))
+    return out
+
+
+def text(records, stream=None):
+    return b"".join(d for s, d in records if stream in (None, s)).decode()
+
+
+def cgroup_dirs(cid=None):
+    out = []
+    for ctrl in ("memory", "pids", "cpu", "unified"):
+        p = os.path.join("/sys/fs/cgroup", ctrl, CGROUP_PARENT)
+        if cid is not None:
+            p = os.path.join(p, cid)
+        if os.path.isdir(p):
+            out.append(p)
+    return out
+
+
+def assert_gone(d, cid):
+    assert not os.path.exists(os.path.join(d.root, "containers", cid)), cid
+    assert cgroup_dirs(cid) == [], cgroup_dirs(cid)
+    assert call(d, "List", all=True)["containers"] == [] or \
+        cid not in [c["id"] for c in call(d, "List", all=True)["containers"]]
+
+
+@contextlib.contextmanager
+def daemon(ctx):
+    """A berthd on temporary roots with busybox loaded."""
+    need_root()
+    with Daemon(ctx) as d:
+        load(d, busybox("docker"))
+        yield d
+
+
+def test_container_runs_and_reports_its_exit_code(ctx):
+    with daemon(ctx) as d:
+        for code in (0, 3):
+            cid, got = run(d, ["sh", "-c", f"echo out; echo err >&2; "
+                                            f"exit {code}"])
+            assert got == code, (code, got)
+            recs = logs(d, cid)
+            assert text(recs, "stdout") == "out\n", recs
+            assert text(recs, "stderr") == "err\n", recs
+            st = call(d, "Inspect", container=cid)["container"]["State"]
+            assert st["Status"] == "exited" and st["ExitCode"] == code, st
+            call(d, "Remove", container=cid)
+            assert_gone(d, cid)
+
+
+def test_start_failures_are_126_and_127(ctx):
+    with daemon(ctx) as d:
+        for cmd, code in ((["nosuch"], 127), (["/etc/passwd"], 126)):
+            cid = create(d, cmd)
+            e = expect_error(C + "StartFailed", d, "Start", container=cid)
+            assert e.parameters["exit_code"] == code, (cmd, e)
+            st = call(d, "Inspect", container=cid)["container"]["State"]
+            assert st["ExitCode"] == code and st["Error"], st
+            call(d, "Remove", container=cid)
+            assert_gone(d, cid)
+
+
+def test_env_workdir_user_hostname_entrypoint(ctx):
+    with daemon(ctx) as d:
+        cid, code = run(d, ["-c", "echo $A $B; pwd; id -un; hostname"],
+                        env=["A=1", "B=two words"], working_dir="/tmp",
+                        user="nobody", hostname="h1", entrypoint=["sh"])
+        assert code == 0
+        out = text(logs(d, cid)).splitlines()
+        assert out == ["1 two words", "/tmp", "nobody", "h1"], out
+        doc = call(d, "Inspect", container=cid)["container"]
+        assert doc["Path"] == "sh" and doc["Args"][0] == "-c", doc
+        assert doc["Name"].startswith("/"), doc["Name"]
+        call(d, "Remove", container=cid)
+
+
+def test_auto_remove_leaves_nothing(ctx):
+    with daemon(ctx) as d:
+        cid = create(d, ["sh", "-c", "echo bye; exit 4"],
+                     host={"auto_remove": True})
+        got = {}
+
+        def waiter():
+            got["r"] = call(d, "Wait", container=cid,
+                            condition="next_exit")
+
+        t = threading.Thread(target=waiter)
+        t.start()
+        time.sleep(0.2)
+        call(d, "Start", container=cid)
+        t.join(30)
+        # The waiter that came first hears the code before the removal.
+        assert got.get("r", {}).get("exit_code") == 4, got
+        wait_for(lambda: cid not in [c["id"] for c in call(
+            d, "List", all=True)["containers"]], 10, "auto-remove")
+        assert_gone(d, cid)
+        assert os.listdir(os.path.join(d.root, "containers")) == []
+
+
+def test_stop_escalates_to_sigkill_after_the_timeout(ctx):
+    with daemon(ctx) as d:
+        # sh as pid 1 ignores SIGTERM: stop must end with SIGKILL.
+        cid = create(d, ["sleep", "300"])
+        call(d, "Start", container=cid)
+        t0 = time.monotonic()
+        call(d, "Stop", container=cid, timeout=1)
+        took = time.monotonic() - t0
+        assert 0.9 < took < 10, took
+        st = call(d, "Inspect", container=cid)["container"]["State"]
+        assert st["ExitCode"] == 137 and not st["Running"], st
+        # A trap that exits makes SIGTERM enough.
+        cid2 = create(d, ["sh", "-c", "trap 'exit 0' TERM; "
+                                      "while :; do sleep 0.1; done"])
+        call(d, "Start", container=cid2)
+        time.sleep(0.3)
+        call(d, "Stop", container=cid2, timeout=20)
+        assert call(d, "Wait", container=cid2)["exit_code"] == 0
+        for c in (cid, cid2):
+            call(d, "Remove", container=c)
+
+
+def test_kill_remove_force_and_states(ctx):
+    with daemon(ctx) as d:
+        cid = create(d, ["sleep", "300"], name="sleeper")
+        expect_error(C + "InvalidState", d, "Kill", container="sleeper")
+        call(d, "Start", container="sleeper")
+        expect_error(C + "InvalidState", d, "Start", container=cid[:8])
+        expect_error(C + "Running", d, "Remove", container=cid)
+        expect_error(C + "InvalidSignal", d, "Kill", container=cid,
+                     signal="NOPE")
+        rows = call(d, "List")["containers"]
+        assert [r["names"] for r in rows] == [["sleeper"]], rows
+        assert rows[0]["status"].startswith("Up"), rows
+        call(d, "Kill", container=cid, signal="KILL")
+        assert call(d, "Wait", container=cid)["exit_code"] == 137
+        assert call(d, "List")["containers"] == []
+        call(d, "Start", container=cid)
+        call(d, "Remove", container=cid, force=True)
+        assert_gone(d, cid)
+        expect_error(C + "NotFound", d, "Inspect", container=cid)
+        expect_error(C + "InvalidName", d, "Create", name="bad name",
+                     config={"image": "busybox"})
+        expect_error("io.berth.Image.NotFound", d, "Create",
+                     config={"image": "nosuch"})
+
+
+def test_logs_follow_tail_and_since(ctx):
+    with daemon(ctx) as d:
+        cid = create(d, ["sh", "-c", "for i in 1 2 3 4 5; do echo line$i; "
+                                     "sleep 0.2; done"])
+        call(d, "Start", container=cid)
+        seen = []
+        t0 = time.monotonic()
+        with d.client(timeout=30) as c:
+            for r in c.stream(C + "Logs", {"container": cid,
+                                           "follow": True}):
+                if r.get("data") is not None:
+                    seen.append((time.monotonic() - t0, r["data"]))
+        lines = [x.decode().strip() for _, x in seen]
+        assert lines == [f"line{i}" for i in range(1, 6)], lines
+        # Followed as written: the first line came well before the last.
+        assert seen[-1][0] - seen[0][0] > 0.5, seen
+        assert text(logs(d, cid, tail=2)) == "line4\nline5\n"
+        times = [r for r in logs(d, cid)]
+        assert len(times) == 5
+        with d.client(timeout=30) as c:
+            recs = [r for r in c.stream(C + "Logs", {"container": cid})
+                    if r.get("data") is not None]
+        since = recs[2]["time"]
+        assert text(logs(d, cid, since=since)) == "line3\nline4\nline5\n"
+        call(d, "Remove", container=cid)
+
+
+def test_a_noisy_container_does_not_grow_berthd(ctx):
+    """200 MB through the log pump while nobody reads: berthd's RSS stays
+    bounded (the pipe pushes back, nothing is queued in memory)."""
+    with daemon(ctx) as d:
+        cid, code = run(d, ["sh", "-c", "yes 0123456789abcdef0123456789abc"
+                                        "def0123456789abcde | head -c "
+                                        "200000000"])
+        assert code == 0, code
+        with open(f"/proc/{d.pid}/status") as f:
+            rss = [int(l.split()[1]) for l in f if l.startswith("VmHWM")][0]
+        assert rss < 64 * 1024, f"berthd peak RSS {rss} KiB"
+        tail = text(logs(d, cid, tail=1))
+        assert tail.startswith("0123456789abcdef"), tail[:40]
+        call(d, "Remove", container=cid)
+
+
+def test_oom_kill_is_reported(ctx):
+    with daemon(ctx) as d:
+        cid, code = run(d, ["sh", "-c", "x=$(head -c 200000000 /dev/zero | "
+                                        "tr '\\0' a); echo ${#x}"],
+                        host={"memory": 32 << 20, "memory_swap": 32 << 20})
+        st = call(d, "Inspect", container=cid)["container"]["State"]
+        assert code == 137, (code, st)
+        assert st["OOMKilled"] is True, st
+        call(d, "Remove", container=cid)
+
+
+def test_sigterm_stops_containers_and_sigkill_restart_recovers(ctx):
+    need_root()
+    with Daemon(ctx) as d:
+        load(d, busybox("docker"))
+        cid = create(d, ["sleep", "300"])
+        call(d, "Start", container=cid)
+        pid = call(d, "Inspect", container=cid)["container"]["State"]["Pid"]
+        assert pid > 0
+        # SIGKILL of berthd: the container outlives it...
+        os.kill(d.pid, signal.SIGKILL)
+        d.proc.wait(10)
+        assert os.path.exists(f"/proc/{pid}")
+        # ...and the restart finds it: killed, recorded, nothing leaked.
+        d.start()
+        st = call(d, "Inspect", container=cid)["container"]["State"]
+        assert st["Status"] == "exited" and st["ExitCode"] == 137, st
+        assert st["Error"], st
+        wait_for(lambda: not os.path.exists(f"/proc/{pid}") or
+                 open(f"/proc/{pid}/stat").read().split()[2] == "Z", 10,
+                 "the orphan killed")
+        assert cgroup_dirs(cid) == []
+        # SIGTERM: berthd stops what runs (SIGTERM, then SIGKILL) and
+        # exits 0 with the state recorded.
+        call(d, "Start", container=cid)
+        d.stop()
+        d.start()
+        st = call(d, "Inspect", container=cid)["container"]["State"]
+        assert st["Status"] == "exited", st
+        call(d, "Remove", container=cid)
+        assert_gone(d, cid)
+
+
+def test_many_containers_at_once(ctx):
+    with daemon(ctx) as d:
+        ids = [create(d, ["sleep", "300"]) for _ in range(100)]
+        for cid in ids:
+            call(d, "Start", container=cid)
+        rows = call(d, "List")["containers"]
+        assert sorted(r["id"] for r in rows) == sorted(ids), len(rows)
+        assert all(r["state"] == "running" for r in rows)
+        for cid in ids:
+            call(d, "Remove", container=cid, force=True)
+        assert call(d, "List", all=True)["containers"] == []
+        for cid in ids:
+            assert cgroup_dirs(cid) == []
