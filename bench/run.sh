@@ -55,6 +55,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	echo
 	bench/spawn.py "$BUILD" || rc=1
 	echo; bench/image.py "$BUILD" || rc=1	# image load, snapshot prepare
+	echo; bench/container.py "$BUILD" || rc=1	# containers through berthd
 else
 	echo "bench: spawn latency skipped (bench/spawn.py needs root)"
 fi

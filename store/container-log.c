@@ -52,7 +52,7 @@ struct rec_hdr {
 struct log_pending {
 	int64_t		 ts;		/* when its first bytes were read */
 	size_t		 len;
-	char		 buf[LOG_LINE_MAX];
+	char		*buf;		/* LOG_LINE_MAX, once a line waits */
 };
 
 struct log_writer {
@@ -66,8 +66,16 @@ struct log_writer {
 	bool		 rescan;	/* rotated since log_rotated_pending */
 	struct log_pending pending[2];
 	size_t		 batch_len;
-	unsigned char	 batch[LOG_BATCH_SIZE];
+	unsigned char	*batch;		/* log_batch: see there */
 };
+
+/*
+ * The records of one log_write or log_flush call, written with one
+ * write(2) before the call returns: one buffer serves every writer (the
+ * callers run on berthd's one thread), so that a container that is
+ * quiet costs no buffer at all.
+ */
+static unsigned char log_batch[LOG_BATCH_SIZE];
 
 /* One segment being read: plain or zstd, buffered. */
 struct log_source {
@@ -766,7 +774,7 @@ writer_emit(struct log_writer *w, enum log_stream s, unsigned flags,
 		if (writer_push(w, err) == -1 || writer_rotate(w, err) == -1)
 			return (-1);
 	}
-	if (w->batch_len + total > sizeof(w->batch) &&
+	if (w->batch_len + total > LOG_BATCH_SIZE &&
 	    writer_push(w, err) == -1)
 		return (-1);
 	w->batch_len += record_encode(w->batch + w->batch_len, s, flags, ts,
@@ -786,6 +794,8 @@ log_write(struct log_writer *w, enum log_stream s, int64_t ts_ns,
 		return (berth_error_set(err, BERTH_E_INVALID_PARAM, EINVAL,
 		    "invalid log stream %d", (int)s));
 	pd = &w->pending[s - 1];
+	w->batch = log_batch;
+	w->batch_len = 0;
 	while (len > 0) {
 		if (pd->len == 0)
 			pd->ts = ts_ns;
@@ -807,6 +817,10 @@ log_write(struct log_writer *w, enum log_stream s, int64_t ts_ns,
 			pd->len = 0;
 		} else {
 			n = len;
+			if (pd->buf == NULL &&
+			    (pd->buf = malloc(LOG_LINE_MAX)) == NULL)
+				return (berth_error_sys(err, "log %s",
+				    w->path));
 			memcpy(pd->buf + pd->len, p, n);
 			pd->len += n;
 		}
@@ -822,6 +836,8 @@ log_flush(struct log_writer *w, struct berth_error *err)
 	struct log_pending *pd;
 	int i;
 
+	w->batch = log_batch;
+	w->batch_len = 0;
 	for (i = 0; i < 2; i++) {
 		pd = &w->pending[i];
 		if (pd->len == 0)
@@ -850,6 +866,8 @@ log_writer_close(struct log_writer *w)
 		close(w->fd);
 	if (w->dirfd >= 0)
 		close(w->dirfd);
+	free(w->pending[0].buf);
+	free(w->pending[1].buf);
 	free(w->path);
 	free(w->name);
 	free(w);
