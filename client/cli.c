@@ -48,8 +48,8 @@ cli_main(int argc, char **argv, struct cmd_ctx *ctx)
 		global.argv++;
 	}
 	ctx->entry = entry;
-	if (args_parse(&args_docker, entry->flags, global.argc - 1, global.argv + 1, false,
-	    &args, &err) < 0)
+	if (args_parse(&args_docker, entry->flags, global.argc - 1,
+	    global.argv + 1, entry->stop_at_positional, &args, &err) < 0)
 		return (cli_usage_error(ctx, entry, "%s",
 		    berth_error_message(&err)));
 	if (args.help) {

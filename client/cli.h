@@ -55,6 +55,9 @@ struct cmd_entry {
 	/* Returns the exit status. */
 	int			(*exec)(struct cmd_ctx *,
 				    const struct args *);
+	/* Flags end at the first positional argument: "run IMAGE sh -c X"
+	 * hands -c to sh. */
+	bool			 stop_at_positional;
 };
 
 /* cmd.c: the table, ending with NULL, and help made from it. */

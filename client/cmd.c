@@ -8,33 +8,57 @@
 #include "cli.h"
 
 extern const struct cmd_entry cmd_call_entry;
+extern const struct cmd_entry cmd_container_entry;
+extern const struct cmd_entry cmd_create_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_history_entry;
 extern const struct cmd_entry cmd_image_entry;
 extern const struct cmd_entry cmd_images_entry;
 extern const struct cmd_entry cmd_import_entry;
 extern const struct cmd_entry cmd_info_entry;
+extern const struct cmd_entry cmd_inspect_entry;
+extern const struct cmd_entry cmd_kill_entry;
 extern const struct cmd_entry cmd_load_entry;
+extern const struct cmd_entry cmd_logs_entry;
+extern const struct cmd_entry cmd_ps_entry;
+extern const struct cmd_entry cmd_restart_entry;
+extern const struct cmd_entry cmd_rm_entry;
 extern const struct cmd_entry cmd_rmi_entry;
+extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_save_entry;
+extern const struct cmd_entry cmd_start_entry;
+extern const struct cmd_entry cmd_stop_entry;
 extern const struct cmd_entry cmd_system_entry;
 extern const struct cmd_entry cmd_tag_entry;
 extern const struct cmd_entry cmd_version_entry;
+extern const struct cmd_entry cmd_wait_entry;
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_call_entry,
+	&cmd_container_entry,
+	&cmd_create_entry,
 	&cmd_help_entry,
 	&cmd_history_entry,
 	&cmd_image_entry,
 	&cmd_images_entry,
 	&cmd_import_entry,
 	&cmd_info_entry,
+	&cmd_inspect_entry,
+	&cmd_kill_entry,
 	&cmd_load_entry,
+	&cmd_logs_entry,
+	&cmd_ps_entry,
+	&cmd_restart_entry,
+	&cmd_rm_entry,
 	&cmd_rmi_entry,
+	&cmd_run_entry,
 	&cmd_save_entry,
+	&cmd_start_entry,
+	&cmd_stop_entry,
 	&cmd_system_entry,
 	&cmd_tag_entry,
 	&cmd_version_entry,
+	&cmd_wait_entry,
 	NULL
 };
 

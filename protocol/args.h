@@ -13,7 +13,7 @@
 
 #include "error.h"
 
-#define ARGS_FLAGS_MAX	24	/* flags of one command */
+#define ARGS_FLAGS_MAX	48	/* flags of one command (run has 33) */
 #define ARGS_VALUES_MAX	64	/* values of one repeated flag */
 
 struct args_flag {

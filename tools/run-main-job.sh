@@ -1,10 +1,8 @@
 #!/bin/sh
 # The README's "run" command: start berthd on temporary roots, load the
 # bundled busybox image (tools/mkimage.py, from Debian's busybox-static)
-# with the berth client, show it, and run a container from its unpacked
-# layer with berth-runtime; then stop everything.  (berthd runs
-# containers itself with the lifecycle issue: this becomes `berth run
-# --rm busybox echo hello`.)
+# with the berth client, and run a container from it through berthd:
+# `berth run --rm busybox ...`; then stop everything.
 set -eu
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,13 +11,11 @@ pid=
 cleanup() {
 	set +x
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	"$build/berth-runtime" --root "$dir/state" delete --force main-job \
-	    >/dev/null 2>&1 || true
 	rm -rf "$dir"
 }
 trap cleanup EXIT INT TERM
 "$build/berthd" --socket "$dir/berth.sock" --root "$dir/root" \
-    --run-root "$dir/run" --log-level warn &
+    --run-root "$dir/run" --log-level warn --cgroup-parent "berth-run-$$" &
 pid=$!
 export BERTH_HOST="unix://$dir/berth.sock"
 # Wait for the socket, bounded: 5 s.
@@ -35,20 +31,5 @@ set -x
 "$build/berth" version
 "$build/berth" load -i "$dir/busybox.tar"
 "$build/berth" images
-"$build/berth" image inspect --format '{{json .Config.Cmd}} {{.Os}}/{{.Architecture}}' busybox
-# The image's one layer, as berthd unpacked it, is the container's root.
-layer=$("$build/berth" image inspect --format '{{index .RootFS.Layers 0}}' \
-    busybox)
-mkdir "$dir/bundle"
-"$build/berth-runtime" spec --bundle "$dir/bundle"
-/usr/bin/python3 - "$dir/bundle/config.json" "$dir/root/layers/${layer#sha256:}" <<'EOF'
-import json, sys
-path, rootfs = sys.argv[1], sys.argv[2]
-c = json.load(open(path))
-c["root"] = {"path": rootfs, "readonly": True}
-c["process"]["terminal"] = False
-c["process"]["args"] = ["sh", "-c",
-                        "echo hello from busybox; id; ls /bin | wc -l"]
-json.dump(c, open(path, "w"))
-EOF
-"$build/berth-runtime" --root "$dir/state" run --bundle "$dir/bundle" main-job
+"$build/berth" run --rm busybox sh -c 'echo hello from busybox; id; ls /bin | wc -l'
+"$build/berth" ps -a

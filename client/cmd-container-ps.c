@@ -1,0 +1,540 @@
+/*
+ * berth ps / berth container ls: io.berth.Container.List shown as
+ * Docker shows it, with its filters and --format templates.
+ */
+#include <inttypes.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cleanup.h"
+#include "container.h"
+#include "image.h"
+
+#define PS_FILTER_MAX	32
+
+struct ps_filter {
+	const char	*status[PS_FILTER_MAX];
+	int		 nstatus;
+	regex_t		 names[PS_FILTER_MAX];
+	int		 nnames;
+	const char	*ids[PS_FILTER_MAX];
+	int		 nids;
+	const char	*labels[PS_FILTER_MAX];
+	int		 nlabels;
+	const char	*ancestors[PS_FILTER_MAX];
+	int		 nancestors;
+	int64_t		 exited[PS_FILTER_MAX];
+	int		 nexited;
+};
+
+static const char *const ps_states[] = {
+	"created", "restarting", "running", "removing", "paused", "exited",
+	"dead", NULL
+};
+
+int
+ps_filter_parse(const char *const *values, int n, struct ps_filter **out,
+    struct berth_error *err)
+{
+	struct ps_filter *f;
+	const char *v, *eq;
+	size_t klen;
+	char *end;
+	int i, j;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return (berth_error_sys(err, "parse filters"));
+	for (i = 0; i < n; i++) {
+		v = values[i];
+		if ((eq = strchr(v, '=')) == NULL) {
+			berth_error_set(err, CLI_E_USAGE, 0,
+			    "bad format of filter (expected name=value)");
+			goto fail;
+		}
+		klen = (size_t)(eq - v);
+		eq++;
+#define KEY(k)	(klen == strlen(k) && strncmp(v, k, klen) == 0)
+		if (KEY("status")) {
+			for (j = 0; ps_states[j] != NULL; j++)
+				if (strcmp(ps_states[j], eq) == 0)
+					break;
+			if (ps_states[j] == NULL) {
+				berth_error_set(err, CLI_E_USAGE, 0, "invalid "
+				    "filter 'status=%s'", eq);
+				goto fail;
+			}
+			if (f->nstatus < PS_FILTER_MAX)
+				f->status[f->nstatus++] = eq;
+		} else if (KEY("name")) {
+			if (f->nnames < PS_FILTER_MAX) {
+				if (regcomp(&f->names[f->nnames], eq,
+				    REG_EXTENDED | REG_NOSUB) != 0) {
+					berth_error_set(err, CLI_E_USAGE, 0,
+					    "invalid filter 'name=%s'", eq);
+					goto fail;
+				}
+				f->nnames++;
+			}
+		} else if (KEY("id")) {
+			if (f->nids < PS_FILTER_MAX)
+				f->ids[f->nids++] = eq;
+		} else if (KEY("label")) {
+			if (f->nlabels < PS_FILTER_MAX)
+				f->labels[f->nlabels++] = eq;
+		} else if (KEY("ancestor")) {
+			if (f->nancestors < PS_FILTER_MAX)
+				f->ancestors[f->nancestors++] = eq;
+		} else if (KEY("exited")) {
+			if (f->nexited < PS_FILTER_MAX) {
+				f->exited[f->nexited] = strtoll(eq, &end, 10);
+				if (end == eq || *end != '\0') {
+					berth_error_set(err, CLI_E_USAGE, 0,
+					    "invalid filter 'exited=%s'", eq);
+					goto fail;
+				}
+				f->nexited++;
+			}
+		} else {
+			berth_error_set(err, CLI_E_USAGE, 0,
+			    "invalid filter '%.*s'", (int)klen, v);
+			goto fail;
+		}
+#undef KEY
+	}
+	*out = f;
+	return (0);
+fail:
+	ps_filter_free(f);
+	return (-1);
+}
+
+void
+ps_filter_free(struct ps_filter *f)
+{
+	int i;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < f->nnames; i++)
+		regfree(&f->names[i]);
+	free(f);
+}
+
+static const char *
+jstr(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return (s != NULL ? s : "");
+}
+
+static int64_t
+jint(const json_t *o, const char *key, int64_t def)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return (json_is_integer(v) ? (int64_t)json_integer_value(v) : def);
+}
+
+static const char *
+strip_slash(const char *name)
+{
+	return (name[0] == '/' ? name + 1 : name);
+}
+
+static bool
+ancestor_match(const json_t *c, const char *want)
+{
+	const char *image = jstr(c, "image"), *iid = jstr(c, "image_id");
+	const char *hex = strchr(iid, ':') != NULL ? strchr(iid, ':') + 1 :
+	    iid;
+	size_t n = strlen(want);
+
+	if (strcmp(image, want) == 0 || strcmp(iid, want) == 0)
+		return (true);
+	if (strncmp(image, want, n) == 0 && strcmp(image + n, ":latest") == 0)
+		return (true);
+	if (strncmp(want, image, strlen(image)) == 0 &&
+	    strcmp(want + strlen(image), ":latest") == 0)
+		return (true);
+	return (n >= 4 && strncmp(hex, want, n) == 0);
+}
+
+static bool
+ps_match(const json_t *c, const struct ps_filter *f)
+{
+	const json_t *names = json_object_get(c, "names"), *nm, *labels, *lv;
+	const char *state = jstr(c, "state"), *eq;
+	char key[256];
+	bool ok;
+	size_t k;
+	int i;
+
+	if (f == NULL)
+		return (true);
+	if (f->nstatus > 0) {
+		for (ok = false, i = 0; i < f->nstatus && !ok; i++)
+			ok = strcmp(f->status[i], state) == 0;
+		if (!ok)
+			return (false);
+	}
+	if (f->nnames > 0) {
+		ok = false;
+		json_array_foreach(names, k, nm)
+			for (i = 0; i < f->nnames && !ok; i++)
+				ok = json_is_string(nm) && regexec(
+				    &f->names[i], strip_slash(
+				    json_string_value(nm)), 0, NULL, 0) == 0;
+		if (!ok)
+			return (false);
+	}
+	if (f->nids > 0) {
+		for (ok = false, i = 0; i < f->nids && !ok; i++)
+			ok = strncmp(jstr(c, "id"), f->ids[i],
+			    strlen(f->ids[i])) == 0;
+		if (!ok)
+			return (false);
+	}
+	labels = json_object_get(c, "labels");
+	for (i = 0; i < f->nlabels; i++) {
+		eq = strchr(f->labels[i], '=');
+		snprintf(key, sizeof(key), "%.*s", eq != NULL ?
+		    (int)(eq - f->labels[i]) : (int)strlen(f->labels[i]),
+		    f->labels[i]);
+		if ((lv = json_object_get(labels, key)) == NULL)
+			return (false);
+		if (eq != NULL && (!json_is_string(lv) ||
+		    strcmp(json_string_value(lv), eq + 1) != 0))
+			return (false);
+	}
+	if (f->nancestors > 0) {
+		for (ok = false, i = 0; i < f->nancestors && !ok; i++)
+			ok = ancestor_match(c, f->ancestors[i]);
+		if (!ok)
+			return (false);
+	}
+	if (f->nexited > 0) {
+		if (strcmp(state, "exited") != 0)
+			return (false);
+		for (ok = false, i = 0; i < f->nexited && !ok; i++)
+			ok = jint(c, "exit_code", -1) == f->exited[i];
+		if (!ok)
+			return (false);
+	}
+	return (true);
+}
+
+char *
+ps_command(const char *command, bool no_trunc)
+{
+	cleanup_free char *cut = no_trunc ? strdup(command) :
+	    image_ellipsis(command, 20);
+	const unsigned char *p;
+	char *out, *o;
+
+	if (cut == NULL || (out = malloc(strlen(cut) * 4 + 3)) == NULL)
+		return (NULL);
+	o = out;
+	*o++ = '"';
+	for (p = (const unsigned char *)cut; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			*o++ = '\\';
+			*o++ = (char)*p;
+		} else if (*p == '\n') {
+			*o++ = '\\';
+			*o++ = 'n';
+		} else if (*p == '\t') {
+			*o++ = '\\';
+			*o++ = 't';
+		} else if (*p < 0x20 || *p == 0x7f)
+			o += sprintf(o, "\\x%02x", *p);
+		else
+			*o++ = (char)*p;
+	}
+	*o++ = '"';
+	*o = '\0';
+	return (out);
+}
+
+static int
+created_desc(const void *a, const void *b)
+{
+	int64_t ca = jint(*(json_t *const *)a, "created", 0);
+	int64_t cb = jint(*(json_t *const *)b, "created", 0);
+
+	if (ca != cb)
+		return (ca < cb ? 1 : -1);
+	return (strcmp(jstr(*(json_t *const *)a, "id"),
+	    jstr(*(json_t *const *)b, "id")));
+}
+
+static int
+strcmp_ptr(const void *a, const void *b)
+{
+	return (strcmp(*(const char *const *)a, *(const char *const *)b));
+}
+
+/* "k=v,k2=v2", sorted. */
+static char *
+labels_str(const json_t *labels)
+{
+	cleanup_free const char **keys = NULL;
+	const char *k;
+	json_t *v;
+	char *out = NULL, *next;
+	size_t n = 0, i;
+
+	if ((keys = calloc(json_object_size(labels) + 1, sizeof(*keys))) ==
+	    NULL)
+		return (NULL);
+	json_object_foreach((json_t *)labels, k, v)
+		keys[n++] = k;
+	qsort(keys, n, sizeof(*keys), strcmp_ptr);
+	if ((out = strdup("")) == NULL)
+		return (NULL);
+	for (i = 0; i < n; i++) {
+		if (asprintf(&next, "%s%s%s=%s", out, i > 0 ? "," : "",
+		    keys[i], jstr(labels, keys[i])) < 0) {
+			free(out);
+			return (NULL);
+		}
+		free(out);
+		out = next;
+	}
+	return (out);
+}
+
+static char *
+names_str(const json_t *names)
+{
+	const json_t *nm;
+	char *out = strdup(""), *next;
+	size_t i;
+
+	json_array_foreach(names, i, nm) {
+		if (out == NULL || !json_is_string(nm))
+			continue;
+		if (asprintf(&next, "%s%s%s", out, *out != '\0' ? "," : "",
+		    strip_slash(json_string_value(nm))) < 0) {
+			free(out);
+			return (NULL);
+		}
+		free(out);
+		out = next;
+	}
+	return (out);
+}
+
+static int
+ps_add_row(json_t *rows, const json_t *c, bool no_trunc, int64_t now)
+{
+	cleanup_free char *since = NULL, *at = NULL, *shortid = NULL,
+	    *cmd = NULL, *labels = NULL, *names = NULL, *image = NULL;
+	const char *img = jstr(c, "image");
+	int64_t created = jint(c, "created", 0);
+	json_t *row = json_object();
+
+	since = fmt_created_since(created, now);
+	at = fmt_created_at(created);
+	shortid = fmt_short_id(jstr(c, "id"));
+	cmd = ps_command(jstr(c, "command"), no_trunc);
+	labels = labels_str(json_object_get(c, "labels"));
+	names = names_str(json_object_get(c, "names"));
+	image = !no_trunc && strncmp(img, "sha256:", 7) == 0 ?
+	    fmt_short_id(img) : strdup(img);
+	if (row == NULL || since == NULL || at == NULL || shortid == NULL ||
+	    cmd == NULL || labels == NULL || names == NULL || image == NULL ||
+	    json_object_set_new(row, "Command", json_string(cmd)) < 0 ||
+	    json_object_set_new(row, "CreatedAt", json_string(at)) < 0 ||
+	    json_object_set_new(row, "ID", json_string(no_trunc ?
+	    jstr(c, "id") : shortid)) < 0 ||
+	    json_object_set_new(row, "Image", json_string(image)) < 0 ||
+	    json_object_set_new(row, "Labels", json_string(labels)) < 0 ||
+	    json_object_set_new(row, "LocalVolumes", json_string("0")) < 0 ||
+	    json_object_set_new(row, "Mounts", json_string("")) < 0 ||
+	    json_object_set_new(row, "Names", json_string(names)) < 0 ||
+	    json_object_set_new(row, "Networks", json_string("")) < 0 ||
+	    json_object_set_new(row, "Ports", json_string("")) < 0 ||
+	    json_object_set_new(row, "RunningFor", json_string(since)) < 0 ||
+	    json_object_set_new(row, "Size", json_string("0B")) < 0 ||
+	    json_object_set_new(row, "State", json_string(jstr(c,
+	    "state"))) < 0 ||
+	    json_object_set_new(row, "Status", json_string(jstr(c,
+	    "status"))) < 0 ||
+	    json_array_append_new(rows, row) < 0) {
+		json_decref(row);
+		return (-1);
+	}
+	return (0);
+}
+
+json_t *
+ps_rows(const json_t *containers, const struct ps_filter *filter,
+    bool no_trunc, int last, int64_t now, struct berth_error *err)
+{
+	cleanup_free const json_t **sorted = NULL;
+	json_t *rows;
+	size_t i, n = json_array_size(containers);
+	int kept = 0;
+
+	if ((sorted = calloc(n + 1, sizeof(*sorted))) == NULL ||
+	    (rows = json_array()) == NULL) {
+		berth_error_sys(err, "list containers");
+		return (NULL);
+	}
+	for (i = 0; i < n; i++)
+		sorted[i] = json_array_get(containers, i);
+	qsort(sorted, n, sizeof(*sorted), created_desc);
+	for (i = 0; i < n && (last < 0 || kept < last); i++) {
+		if (!ps_match(sorted[i], filter))
+			continue;
+		if (ps_add_row(rows, sorted[i], no_trunc, now) < 0) {
+			json_decref(rows);
+			berth_error_sys(err, "list containers");
+			return (NULL);
+		}
+		kept++;
+	}
+	return (rows);
+}
+
+/* The command. */
+
+static int cmd_ps_exec(struct cmd_ctx *, const struct args *);
+
+static const struct args_flag cmd_ps_flags[] = {
+	{ "all", 'a', NULL, "Show all containers (default shows just "
+	    "running)" },
+	{ "filter", 'f', "FILTER", "Filter output based on conditions "
+	    "provided (status=, name=, id=, label=, ancestor=, exited=)" },
+	{ "format", 0, "FORMAT", "Format output using a Go template subset, "
+	    "or 'json'" },
+	{ "last", 'n', "N", "Show n last created containers (includes all "
+	    "states)" },
+	{ "latest", 'l', NULL, "Show the latest created container (includes "
+	    "all states)" },
+	{ "no-trunc", 0, NULL, "Don't truncate output" },
+	{ "quiet", 'q', NULL, "Only display container IDs" },
+	{ "size", 's', NULL, "Display total file sizes (not measured yet: "
+	    "0B)" },
+	{ NULL, 0, NULL, NULL }
+};
+
+static const char cmd_ps_help[] =
+    "Templates: 'table' prefix, {{.ID}} {{.Image}} {{.Command}}\n"
+    "{{.RunningFor}} {{.CreatedAt}} {{.Status}} {{.State}} {{.Names}}\n"
+    "{{.Labels}} {{.Ports}} {{json .}}.\n";
+
+const struct cmd_entry cmd_ps_entry = {
+	.name = "ps",
+	.usage = "",
+	.summary = "List containers",
+	.help = cmd_ps_help,
+	.flags = cmd_ps_flags,
+	.args_min = 0,
+	.args_max = 0,
+	.exec = cmd_ps_exec,
+};
+
+const struct cmd_entry cmd_container_ls_entry = {
+	.name = "container ls",
+	.usage = "",
+	.summary = "List containers",
+	.help = cmd_ps_help,
+	.alias = "list",
+	.flags = cmd_ps_flags,
+	.args_min = 0,
+	.args_max = 0,
+	.exec = cmd_ps_exec,
+};
+
+static const struct fmt_header ps_headers[] = {
+	{ "ID", "CONTAINER ID" },
+	{ "Image", "IMAGE" },
+	{ "Command", "COMMAND" },
+	{ "CreatedAt", "CREATED AT" },
+	{ "RunningFor", "CREATED" },
+	{ "Ports", "PORTS" },
+	{ "Status", "STATUS" },
+	{ "Size", "SIZE" },
+	{ "Names", "NAMES" },
+	{ "Labels", "LABELS" },
+	{ "Mounts", "MOUNTS" },
+	{ "Networks", "NETWORKS" },
+	{ "State", "STATE" },
+	{ "LocalVolumes", "LOCAL VOLUMES" },
+	{ NULL, NULL }
+};
+
+static int
+cmd_ps_exec(struct cmd_ctx *ctx, const struct args *args)
+{
+	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+	cleanup_reply struct berth_reply reply = BERTH_REPLY_INIT;
+	cleanup_client struct berth_client *c = NULL;
+	cleanup_json json_t *params = NULL, *rows = NULL, *p = NULL;
+	const char *format = args_get(args, "format");
+	const char *last_s = args_get(args, "last");
+	const char *const *fv;
+	struct ps_filter *filter = NULL;
+	bool all = args_has(args, "all"), no_trunc = args_has(args,
+	    "no-trunc");
+	int nf = 0, i, last = -1, rc;
+	char *end;
+
+	if (last_s != NULL) {
+		last = (int)strtol(last_s, &end, 10);
+		if (end == last_s || *end != '\0')
+			return (cli_usage_error(ctx, ctx->entry, "invalid "
+			    "argument \"%s\" for \"-n, --last\" flag", last_s));
+		if (last == 0)
+			last = -1;
+	}
+	if (args_has(args, "latest"))
+		last = 1;
+	if (last > 0)
+		all = true;
+	fv = args_all(args, "filter", &nf);
+	if (ps_filter_parse(fv, nf, &filter, &err) < 0)
+		return (cli_usage_error(ctx, ctx->entry, "%s",
+		    berth_error_message(&err)));
+	for (i = 0; i < nf; i++)
+		if (strncmp(fv[i], "status=", 7) == 0 ||
+		    strncmp(fv[i], "exited=", 7) == 0)
+			all = true;
+	if ((p = json_pack("{s:b}", "all", all)) == NULL)
+		rc = CLI_EXIT_ENGINE;
+	else if (cli_connect(ctx, &c, &err) < 0)
+		rc = cli_fail(ctx, &err);
+	else if (container_call(c, "io.berth.Container.List", p, &reply,
+	    &err) < 0)
+		rc = container_fail(ctx, &reply, &err);
+	else if ((params = jsonmp_from_msgpack(reply.parameters, &err)) ==
+	    NULL)
+		rc = cli_fail(ctx, &err);
+	else if ((rows = ps_rows(json_object_get(params, "containers"),
+	    filter, no_trunc, last, (int64_t)time(NULL), &err)) == NULL)
+		rc = cli_fail(ctx, &err);
+	else {
+		if (args_has(args, "quiet"))
+			format = "{{.ID}}";
+		else if (format != NULL && strcmp(format, "json") == 0)
+			format = "{{json .}}";
+		else if (format == NULL || *format == '\0' ||
+		    strcmp(format, "table") == 0)
+			format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t"
+			    "{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t"
+			    "{{.Names}}";
+		if (fmt_print_rows(ctx->out, format, rows, ps_headers,
+		    &err) < 0)
+			rc = berth_error_is(&err, BERTH_E_INVALID_PARAM) ?
+			    cli_usage_error(ctx, ctx->entry, "%s",
+			    berth_error_message(&err)) : cli_fail(ctx, &err);
+		else
+			rc = CLI_EXIT_OK;
+	}
+	ps_filter_free(filter);
+	return (rc);
+}
