@@ -84,6 +84,7 @@ peer_kill(struct peer *p, const char *why)
 	p->dead = true;
 	bufferevent_disable(p->bev, EV_READ | EV_WRITE);
 	evtimer_del(p->frame_timer);
+	event_del(p->resume);
 	TAILQ_REMOVE(&d->peers, p, entry);
 	TAILQ_INSERT_TAIL(&d->graveyard, p, entry);
 	d->npeers--;
@@ -99,6 +100,8 @@ peer_free(struct peer *p)
 		bufferevent_free(p->bev);
 	if (p->frame_timer != NULL)
 		event_free(p->frame_timer);
+	if (p->resume != NULL)
+		event_free(p->resume);
 	free(p);
 }
 
@@ -309,6 +312,29 @@ event_cb(struct bufferevent *bev, short events, void *arg)
 }
 
 static void
+resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct peer *p = arg;
+
+	(void)fd;
+	(void)what;
+	if (!p->dead)
+		peer_process(p);
+}
+
+/*
+ * Take the peer's next calls on the next loop turn, not now: a session
+ * ends deep inside other work (a container's exit answering its waiters),
+ * and a pipelined call run from there could free what that work holds.
+ */
+static void
+schedule_process(struct peer *p)
+{
+	if (!p->dead)
+		event_active(p->resume, EV_TIMEOUT, 0);
+}
+
+static void
 frame_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct peer *p = arg;
@@ -396,7 +422,8 @@ peer_accept(struct daemon *d, int fd)
 	p->id = ++d->next_peer_id;
 	p->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	p->frame_timer = evtimer_new(d->base, frame_timeout_cb, p);
-	if (p->bev == NULL || p->frame_timer == NULL) {
+	p->resume = event_new(d->base, -1, 0, resume_cb, p);
+	if (p->bev == NULL || p->frame_timer == NULL || p->resume == NULL) {
 		log_error("peer", "accept: out of memory");
 		if (p->bev == NULL)
 			close(fd);
@@ -470,7 +497,7 @@ peer_session_end(struct peer *p)
 		return;
 	}
 	update_reading(p);
-	peer_process(p);
+	schedule_process(p);
 }
 
 void
@@ -481,7 +508,7 @@ peer_hold_input(struct peer *p, bool hold)
 	p->held = hold;
 	update_reading(p);
 	if (!hold)
-		peer_process(p);
+		schedule_process(p);
 }
 
 bool

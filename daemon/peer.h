@@ -40,6 +40,7 @@ struct peer {
 	struct daemon		*d;
 	struct bufferevent	*bev;
 	struct event		*frame_timer;
+	struct event		*resume;	/* process on the next turn */
 	unsigned long long	 id;
 	pid_t			 pid;
 	uid_t			 uid;
