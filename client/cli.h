@@ -160,4 +160,7 @@ cli_sbuffer_destroyp(msgpack_sbuffer *sb)
 }
 #define cleanup_sbuffer	__attribute__((cleanup(cli_sbuffer_destroyp)))
 
+/* display.c: Docker's [y/N] question; true for y or yes. */
+bool	cli_confirm(struct cmd_ctx *ctx, const char *warning);
+
 #endif

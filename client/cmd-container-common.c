@@ -61,20 +61,6 @@ container_params(const char *name, const char *key, json_t *value)
 	return (p);
 }
 
-bool
-container_confirm(struct cmd_ctx *ctx, const char *warning)
-{
-	char line[64];
-
-	fprintf(ctx->out, "%s\nAre you sure you want to continue? [y/N] ",
-	    warning);
-	fflush(ctx->out);
-	if (fgets(line, sizeof(line), ctx->in) == NULL)
-		return (false);
-	line[strcspn(line, "\r\n")] = '\0';
-	return (strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0);
-}
-
 static int
 usage(struct berth_error *err, const char *fmt, const char *value)
 {

@@ -590,7 +590,7 @@ cmd_container_prune_exec(struct cmd_ctx *ctx, const struct args *args)
 	size_t i;
 	int deleted = 0;
 
-	if (!args_has(args, "force") && !container_confirm(ctx,
+	if (!args_has(args, "force") && !cli_confirm(ctx,
 	    "WARNING! This will remove all stopped containers."))
 		return (CLI_EXIT_OK);
 	if ((p = json_pack("{s:b}", "all", 1)) == NULL)

@@ -448,21 +448,6 @@ const struct cmd_entry cmd_image_prune_entry = {
 	.exec = cmd_image_prune_exec,
 };
 
-/* Docker's PromptForConfirmation: [y/N] on ctx's streams. */
-static bool
-confirm(struct cmd_ctx *ctx, const char *warning)
-{
-	char line[64];
-
-	fprintf(ctx->out, "%s\nAre you sure you want to continue? [y/N] ",
-	    warning);
-	fflush(ctx->out);
-	if (fgets(line, sizeof(line), ctx->in) == NULL)
-		return (false);
-	line[strcspn(line, "\r\n")] = '\0';
-	return (strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0);
-}
-
 static int
 cmd_image_prune_exec(struct cmd_ctx *ctx, const struct args *args)
 {
@@ -474,7 +459,7 @@ cmd_image_prune_exec(struct cmd_ctx *ctx, const struct args *args)
 	struct image_params p = { .n = 0 };
 	bool all = args_has(args, "all");
 
-	if (!args_has(args, "force") && !confirm(ctx, all ?
+	if (!args_has(args, "force") && !cli_confirm(ctx, all ?
 	    "WARNING! This will remove all images without at least one "
 	    "container associated to them." :
 	    "WARNING! This will remove all dangling images."))

@@ -35,7 +35,6 @@ int	container_fail(struct cmd_ctx *ctx, const struct berth_reply *reply,
 /* {"container": name} plus, when key is not NULL, key: value (stolen). */
 json_t	*container_params(const char *name, const char *key, json_t *value);
 /* Ask "[y/N]" on ctx->out after the warning; true for y or yes. */
-bool	container_confirm(struct cmd_ctx *ctx, const char *warning);
 
 /* Value parsers; -1 with a usage error (CLI_E_USAGE) in err. */
 /* Docker's RAMInBytes: "512m", "1g", "1.5GB", "1024" (binary units). */

@@ -121,3 +121,18 @@ display_fields(FILE *f, const struct display_field *fields,
 		free(s);
 	}
 }
+
+/* Docker's PromptForConfirmation: [y/N] on ctx's streams. */
+bool
+cli_confirm(struct cmd_ctx *ctx, const char *warning)
+{
+	char line[64];
+
+	fprintf(ctx->out, "%s\nAre you sure you want to continue? [y/N] ",
+	    warning);
+	fflush(ctx->out);
+	if (fgets(line, sizeof(line), ctx->in) == NULL)
+		return (false);
+	line[strcspn(line, "\r\n")] = '\0';
+	return (strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0);
+}
