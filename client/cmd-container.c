@@ -294,6 +294,65 @@ cmd_kill_exec(struct cmd_ctx *ctx, const struct args *args)
 	    kill_params, NULL));
 }
 
+/* pause, unpause */
+
+static int cmd_pause_exec(struct cmd_ctx *, const struct args *);
+static int cmd_unpause_exec(struct cmd_ctx *, const struct args *);
+
+const struct cmd_entry cmd_pause_entry = {
+	.name = "pause",
+	.usage = "CONTAINER [CONTAINER...]",
+	.summary = "Pause all processes within one or more containers",
+	.flags = cmd_no_flags,
+	.args_min = 1,
+	.args_max = -1,
+	.exec = cmd_pause_exec,
+};
+
+const struct cmd_entry cmd_container_pause_entry = {
+	.name = "container pause",
+	.usage = "CONTAINER [CONTAINER...]",
+	.summary = "Pause all processes within one or more containers",
+	.flags = cmd_no_flags,
+	.args_min = 1,
+	.args_max = -1,
+	.exec = cmd_pause_exec,
+};
+
+const struct cmd_entry cmd_unpause_entry = {
+	.name = "unpause",
+	.usage = "CONTAINER [CONTAINER...]",
+	.summary = "Unpause all processes within one or more containers",
+	.flags = cmd_no_flags,
+	.args_min = 1,
+	.args_max = -1,
+	.exec = cmd_unpause_exec,
+};
+
+const struct cmd_entry cmd_container_unpause_entry = {
+	.name = "container unpause",
+	.usage = "CONTAINER [CONTAINER...]",
+	.summary = "Unpause all processes within one or more containers",
+	.flags = cmd_no_flags,
+	.args_min = 1,
+	.args_max = -1,
+	.exec = cmd_unpause_exec,
+};
+
+static int
+cmd_pause_exec(struct cmd_ctx *ctx, const struct args *args)
+{
+	return (each_container(ctx, args, "io.berth.Container.Pause",
+	    name_params, NULL));
+}
+
+static int
+cmd_unpause_exec(struct cmd_ctx *ctx, const struct args *args)
+{
+	return (each_container(ctx, args, "io.berth.Container.Unpause",
+	    name_params, NULL));
+}
+
 /* rm */
 
 static int cmd_rm_exec(struct cmd_ctx *, const struct args *);
@@ -644,12 +703,14 @@ static const struct cmd_entry *const cmd_container_subs[] = {
 	&cmd_container_kill_entry,
 	&cmd_container_logs_entry,
 	&cmd_container_ls_entry,
+	&cmd_container_pause_entry,
 	&cmd_container_prune_entry,
 	&cmd_container_restart_entry,
 	&cmd_container_rm_entry,
 	&cmd_container_run_entry,
 	&cmd_container_start_entry,
 	&cmd_container_stop_entry,
+	&cmd_container_unpause_entry,
 	&cmd_container_wait_entry,
 	NULL
 };

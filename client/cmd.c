@@ -18,6 +18,8 @@ extern const struct cmd_entry cmd_import_entry;
 extern const struct cmd_entry cmd_info_entry;
 extern const struct cmd_entry cmd_inspect_entry;
 extern const struct cmd_entry cmd_kill_entry;
+extern const struct cmd_entry cmd_pause_entry;
+extern const struct cmd_entry cmd_unpause_entry;
 extern const struct cmd_entry cmd_load_entry;
 extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_ps_entry;
@@ -47,6 +49,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_kill_entry,
 	&cmd_load_entry,
 	&cmd_logs_entry,
+	&cmd_pause_entry,
 	&cmd_ps_entry,
 	&cmd_restart_entry,
 	&cmd_rm_entry,
@@ -57,6 +60,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_stop_entry,
 	&cmd_system_entry,
 	&cmd_tag_entry,
+	&cmd_unpause_entry,
 	&cmd_version_entry,
 	&cmd_wait_entry,
 	NULL

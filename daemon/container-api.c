@@ -240,6 +240,34 @@ container_api_kill(struct daemon *d, struct peer *p, const struct call *call,
 	return (0);
 }
 
+static int
+pause_call(struct daemon *d, const struct call *call, bool pause,
+    msgpack_packer *pk, struct berth_error *err)
+{
+	struct container *c;
+
+	if (find(d, call, &c, err) < 0 || container_pause(c, pause, err) < 0)
+		return (-1);
+	msgpack_pack_map(pk, 0);
+	return (0);
+}
+
+int
+container_api_pause(struct daemon *d, struct peer *p,
+    const struct call *call, msgpack_packer *pk, struct berth_error *err)
+{
+	(void)p;
+	return (pause_call(d, call, true, pk, err));
+}
+
+int
+container_api_unpause(struct daemon *d, struct peer *p,
+    const struct call *call, msgpack_packer *pk, struct berth_error *err)
+{
+	(void)p;
+	return (pause_call(d, call, false, pk, err));
+}
+
 int
 container_api_remove(struct daemon *d, struct peer *p,
     const struct call *call, msgpack_packer *pk, struct berth_error *err)
@@ -304,7 +332,8 @@ status_of(struct container *c, char *buf, size_t size)
 	case CTR_RUNNING:
 		human_duration((now - c->started_ns) / 1000000000LL, dur,
 		    sizeof(dur));
-		snprintf(buf, size, "Up %s", dur);
+		snprintf(buf, size, "Up %s%s", dur, c->paused ? " (Paused)" :
+		    "");
 		break;
 	case CTR_EXITED:
 		human_duration((now - c->finished_ns) / 1000000000LL, dur,
@@ -364,7 +393,8 @@ container_api_list(struct daemon *d, struct peer *p, const struct call *call,
 		pack_kv_str(pk, "command", cmd != NULL ? cmd : "");
 		pack_str(pk, "created");
 		msgpack_pack_int64(pk, c->created_ns / 1000000000LL);
-		pack_kv_str(pk, "state", container_state_name(c->state));
+		pack_kv_str(pk, "state", c->paused ? "paused" :
+		    container_state_name(c->state));
 		pack_kv_str(pk, "status", status);
 		pack_str(pk, "exit_code");
 		msgpack_pack_int(pk, c->exit_code);
@@ -449,8 +479,8 @@ inspect_doc(struct container *c)
 	    "Labels", labels);
 	state = json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:i, s:s, "
 	    "s:s, s:s}",
-	    "Status", container_state_name(c->state),
-	    "Running", c->state == CTR_RUNNING, "Paused", 0,
+	    "Status", c->paused ? "paused" : container_state_name(c->state),
+	    "Running", c->state == CTR_RUNNING, "Paused", c->paused,
 	    "Restarting", 0, "OOMKilled", c->oom_killed,
 	    "Dead", c->state == CTR_DEAD, "Pid", (json_int_t)c->pid,
 	    "ExitCode", c->exit_code,

@@ -179,10 +179,12 @@ container_stop_timeout(struct container *c)
 static json_t *
 record_of(struct container *c)
 {
-	return (json_pack("{s:O, s:O?, s:s, s:i, s:b, s:s?, s:I, s:I, s:I}",
+	return (json_pack("{s:O, s:O?, s:s, s:i, s:b, s:b, s:s?, s:I, s:I, "
+	    "s:I}",
 	    "config", c->config, "image_config", c->image_config,
 	    "state", container_state_name(c->state), "exit_code", c->exit_code,
-	    "oom_killed", c->oom_killed, "error", c->error,
+	    "oom_killed", c->oom_killed, "paused", c->paused,
+	    "error", c->error,
 	    "started_ns", (json_int_t)c->started_ns,
 	    "finished_ns", (json_int_t)c->finished_ns,
 	    "pid", (json_int_t)c->pid));
@@ -509,6 +511,7 @@ container_exited(struct container *c, int code, const char *why)
 	berth_error_clear(&err);
 	release_running(c);
 	c->state = CTR_EXITED;
+	c->paused = false;
 	c->exit_code = code;
 	c->finished_ns = now_ns();
 	c->pid = 0;
@@ -707,6 +710,8 @@ out:
 int
 container_signal(struct container *c, int sig, struct berth_error *err)
 {
+	cleanup_error struct berth_error thaw = BERTH_ERROR_INIT;
+
 	if (c->state != CTR_RUNNING || c->pidfd < 0) {
 		if (err == NULL)
 			return (-1);
@@ -716,6 +721,11 @@ container_signal(struct container *c, int sig, struct berth_error *err)
 		return (berth_error_param_str(err, "state",
 		    container_state_name(c->state)));
 	}
+	/* A frozen process takes no signal: thaw it first, as Docker
+	 * does for kill and stop of a paused container. */
+	if (c->paused && container_pause(c, false, &thaw) < 0)
+		log_warn("container", "%.12s: %s", c->id,
+		    berth_error_message(&thaw));
 	if (syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL, 0) < 0) {
 		if (errno == ESRCH)
 			return (0);	/* exiting: the pidfd will say */
@@ -723,6 +733,25 @@ container_signal(struct container *c, int sig, struct berth_error *err)
 		    c->id) : -1);
 	}
 	return (0);
+}
+
+int
+container_pause(struct container *c, bool pause, struct berth_error *err)
+{
+	if (c->state != CTR_RUNNING || c->cgroup == NULL ||
+	    c->paused == pause) {
+		berth_error_set(err, CTR_E_STATE, 0, "container %s is %s",
+		    c->name, c->state != CTR_RUNNING ? "not running" :
+		    pause ? "already paused" : "not paused");
+		berth_error_param_str(err, "container", c->name);
+		return (berth_error_param_str(err, "state", c->paused ?
+		    "paused" : container_state_name(c->state)));
+	}
+	if (cgroup_freeze(c->cgroup, pause, err) < 0)
+		return (berth_error_wrap(err, "%s %.12s", pause ? "pause" :
+		    "unpause", c->id));
+	c->paused = pause;
+	return (container_save(c, err));
 }
 
 static void
@@ -939,6 +968,7 @@ reap_orphan(struct container *c)
 	}
 	berth_error_clear(&err);
 	c->state = CTR_EXITED;
+	c->paused = false;
 	c->exit_code = 137;
 	c->finished_ns = now_ns();
 	c->pid = 0;
@@ -974,6 +1004,7 @@ load_one(struct daemon *d, const struct db_container *row,
 	c->exit_code = (int)json_integer_value(json_object_get(rec,
 	    "exit_code"));
 	c->oom_killed = json_is_true(json_object_get(rec, "oom_killed"));
+	c->paused = json_is_true(json_object_get(rec, "paused"));
 	if (json_is_string(json_object_get(rec, "error")))
 		c->error = strdup(json_string_value(json_object_get(rec,
 		    "error")));
@@ -1053,6 +1084,12 @@ containers_free(struct daemon *d)
 		if (c->state == CTR_RUNNING && c->pidfd >= 0) {
 			(void)syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL,
 			    NULL, 0);
+			if (c->paused && c->cgroup != NULL) {
+				cleanup_error struct berth_error e =
+				    BERTH_ERROR_INIT;
+
+				(void)cgroup_freeze(c->cgroup, false, &e);
+			}
 			memset(&si, 0, sizeof(si));
 			if (waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED) < 0) {
 				si.si_code = CLD_KILLED;

@@ -70,6 +70,7 @@ struct container {
 	enum ctr_state		 state;
 	int			 exit_code;
 	bool			 oom_killed;
+	bool			 paused;	/* running, frozen */
 	char			*error;		/* why it stopped, or NULL */
 
 	/* While running. */
@@ -107,6 +108,8 @@ int	container_start(struct container *c, struct berth_error *err);
 int	container_signal(struct container *c, int sig,
 	    struct berth_error *err);
 int	container_stop(struct container *c, int timeout, int sig,
+	    struct berth_error *err);
+int	container_pause(struct container *c, bool pause,
 	    struct berth_error *err);
 /* Remove now (not running), or once it has exited (force). */
 int	container_remove(struct container *c, bool force,
@@ -163,6 +166,10 @@ int	container_api_wait(struct daemon *, struct peer *,
 int	container_api_stop(struct daemon *, struct peer *,
 	    const struct call *, msgpack_packer *, struct berth_error *);
 int	container_api_kill(struct daemon *, struct peer *,
+	    const struct call *, msgpack_packer *, struct berth_error *);
+int	container_api_pause(struct daemon *, struct peer *,
+	    const struct call *, msgpack_packer *, struct berth_error *);
+int	container_api_unpause(struct daemon *, struct peer *,
 	    const struct call *, msgpack_packer *, struct berth_error *);
 int	container_api_remove(struct daemon *, struct peer *,
 	    const struct call *, msgpack_packer *, struct berth_error *);

@@ -805,6 +805,14 @@ cgroup_empty(struct rt_cgroup *cg, struct berth_error *err)
 
 	if (ops_of(cg->mode)->kill(cg, SIGKILL, err) == -1)
 		return (-1);
+	/* Frozen processes die only once thawed; killed first, they run
+	 * nothing of their own when they wake. */
+	{
+		struct berth_error ignored = BERTH_ERROR_INIT;
+
+		(void)cgroup_freeze(cg, false, &ignored);
+		berth_error_clear(&ignored);
+	}
 	cgroup_deadline(&deadline, CG_WAIT_MS);
 	for (;;) {
 		free(pids);

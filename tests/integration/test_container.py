@@ -296,3 +296,36 @@ def test_many_containers_at_once(ctx):
         assert call(d, "List", all=True)["containers"] == []
         for cid in ids:
             assert cgroup_dirs(cid) == []
+
+
+def test_pause_freezes_and_unpause_thaws(ctx):
+    with daemon(ctx) as d:
+        cid = create(d, ["sh", "-c", "i=0; while :; do i=$((i+1)); "
+                                     "echo $i; sleep 0.05; done"])
+        call(d, "Start", container=cid)
+        time.sleep(0.3)
+        call(d, "Pause", container=cid)
+        expect_error(C + "InvalidState", d, "Pause", container=cid)
+        doc = call(d, "Inspect", container=cid)["container"]
+        assert doc["State"]["Paused"] is True, doc["State"]
+        assert doc["State"]["Status"] == "paused", doc["State"]
+        row = call(d, "List")["containers"][0]
+        assert row["status"].endswith("(Paused)"), row
+        n = len(logs(d, cid))
+        time.sleep(0.5)
+        assert len(logs(d, cid)) == n, "output while paused"
+        call(d, "Unpause", container=cid)
+        expect_error(C + "InvalidState", d, "Unpause", container=cid)
+        time.sleep(0.4)
+        assert len(logs(d, cid)) > n, "no output after unpause"
+        # Stop and remove -f thaw a paused container first.
+        call(d, "Pause", container=cid)
+        call(d, "Stop", container=cid, timeout=1)
+        st = call(d, "Inspect", container=cid)["container"]["State"]
+        assert not st["Running"] and not st["Paused"], st
+        call(d, "Start", container=cid)
+        call(d, "Pause", container=cid)
+        call(d, "Remove", container=cid, force=True)
+        assert_gone(d, cid)
+        expect_error(C + "InvalidState", d, "Pause",
+                     container=create(d, ["true"]))

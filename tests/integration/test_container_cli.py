@@ -365,3 +365,18 @@ def test_container_prune_and_generic_inspect(ctx):
         assert b.ok("container", "prune", "-f") == \
             "Total reclaimed space: 0B\n"
         b.ok("container", "rm", "-f", "alive")
+
+
+def test_pause_and_unpause(ctx):
+    with Busybox(ctx) as b:
+        b.ok("run", "-d", "--name", "p", "busybox", "sleep", "1000")
+        assert b.ok("pause", "p") == "p\n"
+        assert b.state("p") == "paused"
+        assert "(Paused)" in b.ps()[1], b.ps()
+        p = b.run("pause", "p")
+        assert p.returncode == 1 and b"already paused" in p.stderr, p
+        assert b.ok("container", "unpause", "p") == "p\n"
+        assert b.state("p") == "running"
+        b.ok("pause", "p")
+        assert b.ok("rm", "-f", "p") == "p\n"
+        assert b.ps("-a", "-q") == []
