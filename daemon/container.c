@@ -368,6 +368,20 @@ snapshot_of(struct container *c, bool create, struct snapshot *snap,
 	return (rc);
 }
 
+static int
+check_spec(struct container *c, const struct snapshot *snap,
+    struct berth_error *err)
+{
+	struct rt_spec spec;
+	int rc;
+
+	memset(&spec, 0, sizeof(spec));
+	rc = spec_init_default(&spec, err) < 0 ? -1 :
+	    container_spec(c, snap, &spec, err);
+	spec_free(&spec);
+	return (rc);
+}
+
 static struct container *
 container_new(struct daemon *d)
 {
@@ -424,6 +438,13 @@ container_create(struct daemon *d, const char *name, json_t *config,
 	}
 	if (snapshot_of(c, true, &snap, err) < 0)
 		goto fail;
+	/* The spec is built now once, so that a bad bind, ulimit,
+	 * capability or command is refused by create, as Docker does, and
+	 * not at the first start. */
+	if (check_spec(c, &snap, err) < 0) {
+		snapshot_free(&snap);
+		goto undo;
+	}
 	snapshot_free(&snap);
 	{
 		cleanup_json json_t *rec = record_of(c);

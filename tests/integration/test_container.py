@@ -329,3 +329,26 @@ def test_pause_freezes_and_unpause_thaws(ctx):
         assert_gone(d, cid)
         expect_error(C + "InvalidState", d, "Pause",
                      container=create(d, ["true"]))
+
+
+def test_create_refuses_bad_config_and_leaves_nothing(ctx):
+    """What the spawner would refuse is refused by Create, naming the
+    field, before anything of the container exists."""
+    bad = [
+        ({"cmd": ["true"], "host": {"binds": ["relative:/x"]}}, "binds"),
+        ({"cmd": ["true"], "host": {"binds": ["/tmp:/x:rx"]}}, "binds"),
+        ({"cmd": ["true"], "host": {"cap_add": ["NOPE"]}}, "cap_add"),
+        ({"cmd": ["true"], "host": {"ulimits": [
+            {"name": "nofile", "soft": 10, "hard": 5}]}}, "ulimits"),
+        ({"cmd": ["true"], "host": {"tmpfs": {"rel": ""}}}, "tmpfs"),
+        ({"cmd": ["true"], "working_dir": "rel"}, "working_dir"),
+        ({"cmd": ["true"], "host": {"init": True}}, "init"),
+        ({"cmd": [], "entrypoint": []}, "cmd"),
+    ]
+    with daemon(ctx) as d:
+        for config, field in bad:
+            e = expect_error(C + "InvalidConfig", d, "Create",
+                             config=dict(config, image="busybox"))
+            assert e.parameters.get("field") == field, (config, e)
+        assert call(d, "List", all=True)["containers"] == []
+        assert os.listdir(os.path.join(d.root, "containers")) == []
