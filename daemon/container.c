@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -37,6 +38,7 @@
 #include "frame.h"
 #include "image-info.h"
 #include "image.h"
+#include "job.h"
 #include "json-util.h"
 #include "log.h"
 #include "message.h"
@@ -515,7 +517,7 @@ release_running(struct container *c)
 	}
 }
 
-static void remove_now(struct container *c);
+static int remove_now(struct container *c, struct berth_error *err);
 
 /* The init exited (status from waitid), or never started. */
 static void
@@ -545,9 +547,10 @@ container_exited(struct container *c, int code, const char *why)
 	    code);
 	container_follows_end(c);
 	container_notify_waits(c, false);
-	if (c->removing || json_is_true(json_object_get(json_object_get(
-	    c->config, "host"), "auto_remove")))
-		remove_now(c);		/* c is gone after this */
+	/* c is gone after remove_now, unless its row could not go. */
+	if ((c->removing || json_is_true(json_object_get(json_object_get(
+	    c->config, "host"), "auto_remove"))) && remove_now(c, &err) < 0)
+		log_error("container", "%s", berth_error_message(&err));
 	daemon_idle_check(d);
 }
 
@@ -810,26 +813,95 @@ container_stop(struct container *c, int timeout, int sig,
 
 /* ---- remove ------------------------------------------------------- */
 
+/* berthd --helper tree-remove: {dir, name}: a removed container's
+ * files, renamed aside, which can take long for a big upper layer. */
+int
+tree_remove_child(const msgpack_object *args, struct job_child *jc,
+    msgpack_packer *pk, struct berth_error *err)
+{
+	char dir[4096], name[256];
+
+	(void)jc;
+	if (!msgpack_str_copy(msgpack_map_get(args, "dir"), dir,
+	    sizeof(dir)) ||
+	    !msgpack_str_copy(msgpack_map_get(args, "name"), name,
+	    sizeof(name)))
+		return (berth_error_set(err, BERTH_E_INTERNAL, 0,
+		    "tree-remove: bad arguments"));
+	if (snapshot_remove(dir, name, err) < 0 &&
+	    !berth_error_is(err, SNAPSHOT_E_NOT_FOUND))
+		return (-1);
+	berth_error_clear(err);
+	msgpack_pack_map(pk, 0);
+	return (0);
+}
+
 static void
-remove_now(struct container *c)
+trash_done(void *arg, const msgpack_object *result,
+    const struct berth_error *err)
+{
+	(void)arg;
+	(void)result;
+	if (err != NULL)
+		log_warn("container", "remove files: %s (the next start "
+		    "sweeps them)", berth_error_message(err));
+}
+
+static const struct job_ops trash_ops = { .done = trash_done };
+
+/* Remove dir/name in a helper; a failure is left to the next start's
+ * sweep. */
+static void
+trash_remove(struct daemon *d, const char *dir, const char *name)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
-	char dir[4096];
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	struct job *j;
 
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 2);
+	pack_kv_str(&pk, "dir", dir);
+	pack_kv_str(&pk, "name", name);
+	if (job_start(d, "tree-remove", 0, sb.data, sb.size, &trash_ops,
+	    NULL, &j, &err) < 0)
+		log_warn("container", "remove %s/%s: %s", dir, name,
+		    berth_error_message(&err));
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/*
+ * The row goes first (the commit point: an acknowledged removal stays
+ * removed), then the container's directory is renamed aside and removed
+ * by a helper: a big upper layer is no work for the loop.  What a crash
+ * leaves aside is swept at the next start.
+ */
+static int
+remove_now(struct container *c, struct berth_error *err)
+{
+	struct daemon *d = c->d;
+	char dir[4096], trash[CTR_ID_LEN + 16];
+	int dirfd;
+
+	if (db_container_delete(store_db(d->store), c->id, err) < 0)
+		return (berth_error_wrap(err, "remove %.12s", c->id));
 	container_logs_close(c);
-	if (containers_dir(c->d, dir, sizeof(dir)) == 0 &&
-	    snapshot_remove(dir, c->id, &err) < 0 &&
-	    !berth_error_is(&err, SNAPSHOT_E_NOT_FOUND))
-		log_error("container", "%.12s: %s", c->id,
-		    berth_error_message(&err));
-	berth_error_clear(&err);
-	if (db_container_delete(store_db(c->d->store), c->id, &err) < 0)
-		log_error("container", "%.12s: %s", c->id,
-		    berth_error_message(&err));
+	snprintf(trash, sizeof(trash), CTR_TRASH_PREFIX "%s", c->id);
+	if (containers_dir(d, dir, sizeof(dir)) == 0 &&
+	    (dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		if (renameat(dirfd, c->id, dirfd, trash) == 0)
+			trash_remove(d, dir, trash);
+		else if (errno != ENOENT)
+			log_warn("container", "%.12s: move aside: %s (the "
+			    "next start sweeps it)", c->id, strerror(errno));
+		close(dirfd);
+	}
 	log_info("container", "%.12s (%s) removed", c->id, c->name);
-	TAILQ_REMOVE(&c->d->containers, c, entry);
+	TAILQ_REMOVE(&d->containers, c, entry);
 	container_notify_waits(c, true);
 	container_free(c);
+	return (0);
 }
 
 int
@@ -847,8 +919,7 @@ container_remove(struct container *c, bool force, struct berth_error *err)
 		c->removing = true;
 		return (container_signal(c, SIGKILL, err) < 0 ? -1 : 1);
 	}
-	remove_now(c);
-	return (0);
+	return (remove_now(c, err));
 }
 
 /* ---- waiters ------------------------------------------------------ */
@@ -1044,6 +1115,39 @@ load_one(struct daemon *d, const struct db_container *row,
 	return (0);
 }
 
+/*
+ * At start-up, before anything is served: directories under
+ * ROOT/containers that no container owns (moved aside by a removal a
+ * crash interrupted, or left by a create that died).
+ */
+static void
+sweep(struct daemon *d, const char *dir)
+{
+	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+	cleanup_dir DIR *dp = opendir(dir);
+	struct container *c;
+	struct dirent *de;
+	bool owned;
+
+	if (dp == NULL)
+		return;
+	while ((de = readdir(dp)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		owned = false;
+		TAILQ_FOREACH(c, &d->containers, entry)
+			if (strcmp(c->id, de->d_name) == 0)
+				owned = true;
+		if (owned)
+			continue;
+		log_info("container", "sweep %s/%s", dir, de->d_name);
+		if (snapshot_remove(dir, de->d_name, &err) < 0)
+			log_warn("container", "%s", berth_error_message(&err));
+		berth_error_clear(&err);
+	}
+}
+
 int
 containers_init(struct daemon *d, struct berth_error *err)
 {
@@ -1062,6 +1166,8 @@ containers_init(struct daemon *d, struct berth_error *err)
 	for (i = 0; i < n && rc == 0; i++)
 		rc = load_one(d, &rows[i], err);
 	db_container_list_free(rows, n);
+	if (rc == 0)
+		sweep(d, dir);
 	return (rc);
 }
 

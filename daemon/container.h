@@ -36,6 +36,8 @@
 #define CTR_ID_LEN		64
 #define CTR_NAME_MAX		128
 #define CTR_STOP_TIMEOUT	10	/* seconds, Docker's default */
+/* A removed container's directory, moved aside for a helper to remove. */
+#define CTR_TRASH_PREFIX	".trash-"
 
 enum ctr_state {
 	CTR_CREATED,
@@ -152,6 +154,9 @@ void	container_logs_close(struct container *c);
 /* Followers: the container wrote, or stopped. */
 void	container_follows_notify(struct container *c);
 void	container_follows_end(struct container *c);
+/* berthd --helper tree-remove (container.c). */
+int	tree_remove_child(const msgpack_object *args, struct job_child *c,
+	    msgpack_packer *result, struct berth_error *err);
 /* berthd --helper log-compress. */
 int	log_compress_child(const msgpack_object *args, struct job_child *c,
 	    msgpack_packer *result, struct berth_error *err);

@@ -14,5 +14,6 @@ const struct job_kind job_kinds[] = {
 	{ "image-save", image_save_child },
 	{ "image-prune", image_prune_child },
 	{ "log-compress", log_compress_child },
+	{ "tree-remove", tree_remove_child },
 	{ NULL, NULL },
 };

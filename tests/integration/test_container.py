@@ -147,7 +147,28 @@ def test_auto_remove_leaves_nothing(ctx):
         wait_for(lambda: cid not in [c["id"] for c in call(
             d, "List", all=True)["containers"]], 10, "auto-remove")
         assert_gone(d, cid)
-        assert os.listdir(os.path.join(d.root, "containers")) == []
+        # Its files went aside and a helper removes them.
+        wait_for(lambda: os.listdir(os.path.join(d.root, "containers")) ==
+                 [], 10, "the container's files removed")
+
+
+def test_restart_sweeps_what_no_container_owns(ctx):
+    """Files a crash left under ROOT/containers (a removal moved aside,
+    a create that died) go at the next start; containers stay."""
+    with daemon(ctx) as d:
+        keep = create(d, ["true"])
+        d.stop()
+        base = os.path.join(d.root, "containers")
+        for stray in (".trash-" + "a" * 64, "b" * 64):
+            os.makedirs(os.path.join(base, stray, "upper", "deep"))
+            with open(os.path.join(base, stray, "upper", "f"), "w") as f:
+                f.write("x")
+        d.start()
+        assert sorted(os.listdir(base)) == [keep], os.listdir(base)
+        call(d, "Start", container=keep)
+        assert call(d, "Wait", container=keep)["exit_code"] == 0
+        call(d, "Remove", container=keep)
+        wait_for(lambda: os.listdir(base) == [], 10, "removed")
 
 
 def test_stop_escalates_to_sigkill_after_the_timeout(ctx):
