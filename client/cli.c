@@ -10,6 +10,7 @@ cli_main(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	const struct cmd_entry *entry;
+	struct cmd_entry resolved;
 	struct args global, args;
 
 	if (argc < 1)
@@ -43,7 +44,7 @@ cli_main(int argc, char **argv, struct cmd_ctx *ctx)
 			    global.argv[1], CLI_NAME, CLI_NAME, entry->name);
 			return (CLI_EXIT_ENGINE);
 		}
-		entry = sub;
+		entry = cmd_resolve(sub, &resolved);
 		global.argc--;
 		global.argv++;
 	}

@@ -52,6 +52,9 @@ struct cmd_entry {
 	 * "GROUP SUB"; exec runs when no subcommand is given. */
 	const struct cmd_entry *const *subs;
 	const char		*alias;		/* another name ("list") */
+	/* A group's name for a top-level command ("container kill" for
+	 * "kill"): all but name and alias come from it (cmd_resolve). */
+	const struct cmd_entry	*same_as;
 	/* Returns the exit status. */
 	int			(*exec)(struct cmd_ctx *,
 				    const struct args *);
@@ -66,6 +69,15 @@ extern const struct args_flag cmd_global_flags[];
 const struct cmd_entry *cmd_find(const char *name);
 void	cmd_print_help(const struct cmd_entry *entry, FILE *f);
 void	cmd_print_main_help(FILE *f);
+/* Another name in a group for the top-level command target. */
+#define CMD_SAME_AS(NAME, TARGET, ALIAS) \
+	{ .name = (NAME), .same_as = &(TARGET), .alias = (ALIAS) }
+/* e itself, or, for a CMD_SAME_AS entry, its target under e's name in
+ * buf. */
+const struct cmd_entry *cmd_resolve(const struct cmd_entry *e,
+	    struct cmd_entry *buf);
+/* A group's exec: its help. */
+int	cmd_group_exec(struct cmd_ctx *ctx, const struct args *args);
 /* A group's subcommand by its name after the group's ("ls") or alias. */
 const struct cmd_entry *cmd_find_sub(const struct cmd_entry *group,
 	    const char *name);

@@ -85,16 +85,8 @@ const struct cmd_entry cmd_create_entry = {
 	.stop_at_positional = true,
 };
 
-const struct cmd_entry cmd_container_create_entry = {
-	.name = "container create",
-	.usage = "IMAGE [COMMAND] [ARG...]",
-	.summary = "Create a new container",
-	.flags = cmd_create_flags,
-	.args_min = 1,
-	.args_max = -1,
-	.exec = cmd_create_exec,
-	.stop_at_positional = true,
-};
+const struct cmd_entry cmd_container_create_entry =
+    CMD_SAME_AS("container create", cmd_create_entry, NULL);
 
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
@@ -107,16 +99,8 @@ const struct cmd_entry cmd_run_entry = {
 	.stop_at_positional = true,
 };
 
-const struct cmd_entry cmd_container_run_entry = {
-	.name = "container run",
-	.usage = "IMAGE [COMMAND] [ARG...]",
-	.summary = "Create and run a new container from an image",
-	.flags = cmd_run_flags,
-	.args_min = 1,
-	.args_max = -1,
-	.exec = cmd_run_exec,
-	.stop_at_positional = true,
-};
+const struct cmd_entry cmd_container_run_entry =
+    CMD_SAME_AS("container run", cmd_run_entry, NULL);
 
 static int
 set_str(json_t *o, const char *key, const char *value)

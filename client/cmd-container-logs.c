@@ -130,15 +130,8 @@ const struct cmd_entry cmd_logs_entry = {
 	.exec = cmd_logs_exec,
 };
 
-const struct cmd_entry cmd_container_logs_entry = {
-	.name = "container logs",
-	.usage = "CONTAINER",
-	.summary = "Fetch the logs of a container",
-	.flags = cmd_logs_flags,
-	.args_min = 1,
-	.args_max = 1,
-	.exec = cmd_logs_exec,
-};
+const struct cmd_entry cmd_container_logs_entry =
+    CMD_SAME_AS("container logs", cmd_logs_entry, NULL);
 
 static int64_t
 now_ns(void)

@@ -438,17 +438,8 @@ const struct cmd_entry cmd_ps_entry = {
 	.exec = cmd_ps_exec,
 };
 
-const struct cmd_entry cmd_container_ls_entry = {
-	.name = "container ls",
-	.usage = "",
-	.summary = "List containers",
-	.help = cmd_ps_help,
-	.alias = "list",
-	.flags = cmd_ps_flags,
-	.args_min = 0,
-	.args_max = 0,
-	.exec = cmd_ps_exec,
-};
+const struct cmd_entry cmd_container_ls_entry =
+    CMD_SAME_AS("container ls", cmd_ps_entry, "list");
 
 static const struct fmt_header ps_headers[] = {
 	{ "ID", "CONTAINER ID" },

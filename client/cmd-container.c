@@ -96,15 +96,8 @@ const struct cmd_entry cmd_start_entry = {
 	.exec = cmd_start_exec,
 };
 
-const struct cmd_entry cmd_container_start_entry = {
-	.name = "container start",
-	.usage = "CONTAINER [CONTAINER...]",
-	.summary = "Start one or more stopped containers",
-	.flags = cmd_start_flags,
-	.args_min = 1,
-	.args_max = -1,
-	.exec = cmd_start_exec,
-};
+const struct cmd_entry cmd_container_start_entry =
+    CMD_SAME_AS("container start", cmd_start_entry, NULL);
 
 static int
 cmd_start_exec(struct cmd_ctx *ctx, const struct args *args)
@@ -148,15 +141,8 @@ const struct cmd_entry cmd_stop_entry = {
 	.exec = cmd_stop_exec,
 };
 
-const struct cmd_entry cmd_container_stop_entry = {
-	.name = "container stop",
-	.usage = "CONTAINER [CONTAINER...]",
-	.summary = "Stop one or more running containers",
-	.flags = cmd_stop_flags,
-	.args_min = 1,
-	.args_max = -1,
-	.exec = cmd_stop_exec,
-};
+const struct cmd_entry cmd_container_stop_entry =
+    CMD_SAME_AS("container stop", cmd_stop_entry, NULL);
 
 const struct cmd_entry cmd_restart_entry = {
 	.name = "restart",
@@ -168,15 +154,8 @@ const struct cmd_entry cmd_restart_entry = {
 	.exec = cmd_restart_exec,
 };
 
-const struct cmd_entry cmd_container_restart_entry = {
-	.name = "container restart",
-	.usage = "CONTAINER [CONTAINER...]",
-	.summary = "Restart one or more containers",
-	.flags = cmd_stop_flags,
-	.args_min = 1,
-	.args_max = -1,
-	.exec = cmd_restart_exec,
-};
+const struct cmd_entry cmd_container_restart_entry =
+    CMD_SAME_AS("container restart", cmd_restart_entry, NULL);
 
 static json_t *
 stop_params(const struct args *args, const char *name)
@@ -263,15 +242,8 @@ const struct cmd_entry cmd_kill_entry = {
 	.exec = cmd_kill_exec,
 };
 
-const struct cmd_entry cmd_container_kill_entry = {
-	.name = "container kill",
-	.usage = "CONTAINER [CONTAINER...]",
-	.summary = "Kill one or more running containers",
-	.flags = cmd_kill_flags,
-	.args_min = 1,
-	.args_max = -1,
-	.exec = cmd_kill_exec,
-};
+const struct cmd_entry cmd_container_kill_entry =
+    CMD_SAME_AS("container kill", cmd_kill_entry, NULL);
 
 static json_t *
 kill_params(const struct args *args, const char *name)
@@ -309,15 +281,8 @@ const struct cmd_entry cmd_pause_entry = {
 	.exec = cmd_pause_exec,
 };
 
-const struct cmd_entry cmd_container_pause_entry = {
-	.name = "container pause",
-	.usage = "CONTAINER [CONTAINER...]",
-	.summary = "Pause all processes within one or more containers",
-	.flags = cmd_no_flags,
-	.args_min = 1,
-	.args_max = -1,
-	.exec = cmd_pause_exec,
-};
+const struct cmd_entry cmd_container_pause_entry =
+    CMD_SAME_AS("container pause", cmd_pause_entry, NULL);
 
 const struct cmd_entry cmd_unpause_entry = {
 	.name = "unpause",
@@ -329,15 +294,8 @@ const struct cmd_entry cmd_unpause_entry = {
 	.exec = cmd_unpause_exec,
 };
 
-const struct cmd_entry cmd_container_unpause_entry = {
-	.name = "container unpause",
-	.usage = "CONTAINER [CONTAINER...]",
-	.summary = "Unpause all processes within one or more containers",
-	.flags = cmd_no_flags,
-	.args_min = 1,
-	.args_max = -1,
-	.exec = cmd_unpause_exec,
-};
+const struct cmd_entry cmd_container_unpause_entry =
+    CMD_SAME_AS("container unpause", cmd_unpause_entry, NULL);
 
 static int
 cmd_pause_exec(struct cmd_ctx *ctx, const struct args *args)
@@ -375,16 +333,8 @@ const struct cmd_entry cmd_rm_entry = {
 	.exec = cmd_rm_exec,
 };
 
-const struct cmd_entry cmd_container_rm_entry = {
-	.name = "container rm",
-	.usage = "CONTAINER [CONTAINER...]",
-	.summary = "Remove one or more containers",
-	.alias = "remove",
-	.flags = cmd_rm_flags,
-	.args_min = 1,
-	.args_max = -1,
-	.exec = cmd_rm_exec,
-};
+const struct cmd_entry cmd_container_rm_entry =
+    CMD_SAME_AS("container rm", cmd_rm_entry, "remove");
 
 static json_t *
 rm_params(const struct args *args, const char *name)
@@ -415,16 +365,8 @@ const struct cmd_entry cmd_wait_entry = {
 	.exec = cmd_wait_exec,
 };
 
-const struct cmd_entry cmd_container_wait_entry = {
-	.name = "container wait",
-	.usage = "CONTAINER [CONTAINER...]",
-	.summary = "Block until one or more containers stop, then print "
-	    "their exit codes",
-	.flags = cmd_no_flags,
-	.args_min = 1,
-	.args_max = -1,
-	.exec = cmd_wait_exec,
-};
+const struct cmd_entry cmd_container_wait_entry =
+    CMD_SAME_AS("container wait", cmd_wait_entry, NULL);
 
 static int
 cmd_wait_exec(struct cmd_ctx *ctx, const struct args *args)
@@ -715,14 +657,6 @@ static const struct cmd_entry *const cmd_container_subs[] = {
 	NULL
 };
 
-static int
-cmd_container_exec(struct cmd_ctx *ctx, const struct args *args)
-{
-	(void)args;
-	cmd_print_help(ctx->entry, ctx->out);
-	return (CLI_EXIT_OK);
-}
-
 const struct cmd_entry cmd_container_entry = {
 	.name = "container",
 	.usage = "COMMAND",
@@ -731,5 +665,5 @@ const struct cmd_entry cmd_container_entry = {
 	.subs = cmd_container_subs,
 	.args_min = 0,
 	.args_max = 0,
-	.exec = cmd_container_exec,
+	.exec = cmd_group_exec,
 };

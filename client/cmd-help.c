@@ -24,6 +24,7 @@ static int
 cmd_help_exec(struct cmd_ctx *ctx, const struct args *args)
 {
 	const struct cmd_entry *entry;
+	struct cmd_entry resolved;
 
 	if (args->argc == 0) {
 		cmd_print_main_help(ctx->out);
@@ -36,6 +37,6 @@ cmd_help_exec(struct cmd_ctx *ctx, const struct args *args)
 	    args->argv[1])) == NULL)
 		return (cli_usage_error(ctx, &cmd_help_entry,
 		    "unknown command: %s %s", args->argv[0], args->argv[1]));
-	cmd_print_help(entry, ctx->out);
+	cmd_print_help(cmd_resolve(entry, &resolved), ctx->out);
 	return (CLI_EXIT_OK);
 }

@@ -157,17 +157,8 @@ const struct cmd_entry cmd_load_entry = {
 	.exec = cmd_load_exec,
 };
 
-const struct cmd_entry cmd_image_load_entry = {
-	.name = "image load",
-	.usage = "",
-	.summary = "Load an image from a tar archive or STDIN",
-	.help = "The archive is a docker-archive (\"docker save\") or an OCI "
-	    "layout,\nplain or compressed with gzip or zstd.\n",
-	.flags = cmd_load_flags,
-	.args_min = 0,
-	.args_max = 0,
-	.exec = cmd_load_exec,
-};
+const struct cmd_entry cmd_image_load_entry =
+    CMD_SAME_AS("image load", cmd_load_entry, NULL);
 
 static int
 cmd_load_exec(struct cmd_ctx *ctx, const struct args *args)
@@ -238,16 +229,8 @@ const struct cmd_entry cmd_import_entry = {
 	.exec = cmd_import_exec,
 };
 
-const struct cmd_entry cmd_image_import_entry = {
-	.name = "image import",
-	.usage = "file|- [REPOSITORY[:TAG]]",
-	.summary = "Import the contents from a tarball to create a filesystem "
-	    "image",
-	.flags = cmd_import_flags,
-	.args_min = 1,
-	.args_max = 2,
-	.exec = cmd_import_exec,
-};
+const struct cmd_entry cmd_image_import_entry =
+    CMD_SAME_AS("image import", cmd_import_entry, NULL);
 
 static int
 cmd_import_exec(struct cmd_ctx *ctx, const struct args *args)
@@ -297,16 +280,8 @@ const struct cmd_entry cmd_save_entry = {
 	.exec = cmd_save_exec,
 };
 
-const struct cmd_entry cmd_image_save_entry = {
-	.name = "image save",
-	.usage = "IMAGE [IMAGE...]",
-	.summary = "Save one or more images to a tar archive (streamed to "
-	    "STDOUT by default)",
-	.flags = cmd_save_flags,
-	.args_min = 1,
-	.args_max = -1,
-	.exec = cmd_save_exec,
-};
+const struct cmd_entry cmd_image_save_entry =
+    CMD_SAME_AS("image save", cmd_save_entry, NULL);
 
 static int
 pack_save(msgpack_packer *pk, void *arg, struct berth_error *err)

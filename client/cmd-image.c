@@ -187,15 +187,8 @@ const struct cmd_entry cmd_tag_entry = {
 	.exec = cmd_tag_exec,
 };
 
-const struct cmd_entry cmd_image_tag_entry = {
-	.name = "image tag",
-	.usage = "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
-	.summary = "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
-	.flags = cmd_no_flags,
-	.args_min = 2,
-	.args_max = 2,
-	.exec = cmd_tag_exec,
-};
+const struct cmd_entry cmd_image_tag_entry =
+    CMD_SAME_AS("image tag", cmd_tag_entry, NULL);
 
 static int
 cmd_tag_exec(struct cmd_ctx *ctx, const struct args *args)
@@ -235,16 +228,8 @@ const struct cmd_entry cmd_rmi_entry = {
 	.exec = cmd_rmi_exec,
 };
 
-const struct cmd_entry cmd_image_rm_entry = {
-	.name = "image rm",
-	.usage = "IMAGE [IMAGE...]",
-	.summary = "Remove one or more images",
-	.alias = "remove",
-	.flags = cmd_rmi_flags,
-	.args_min = 1,
-	.args_max = -1,
-	.exec = cmd_rmi_exec,
-};
+const struct cmd_entry cmd_image_rm_entry =
+    CMD_SAME_AS("image rm", cmd_rmi_entry, "remove");
 
 /* Print each string of the array at key with a prefix. */
 static void
@@ -321,15 +306,8 @@ const struct cmd_entry cmd_history_entry = {
 	.exec = cmd_history_exec,
 };
 
-const struct cmd_entry cmd_image_history_entry = {
-	.name = "image history",
-	.usage = "IMAGE",
-	.summary = "Show the history of an image",
-	.flags = cmd_history_flags,
-	.args_min = 1,
-	.args_max = 1,
-	.exec = cmd_history_exec,
-};
+const struct cmd_entry cmd_image_history_entry =
+    CMD_SAME_AS("image history", cmd_history_entry, NULL);
 
 static const struct fmt_header history_headers[] = {
 	{ "ID", "IMAGE" },
@@ -508,14 +486,6 @@ static const struct cmd_entry *const cmd_image_subs[] = {
 	NULL
 };
 
-static int
-cmd_image_exec(struct cmd_ctx *ctx, const struct args *args)
-{
-	(void)args;
-	cmd_print_help(ctx->entry, ctx->out);
-	return (CLI_EXIT_OK);
-}
-
 const struct cmd_entry cmd_image_entry = {
 	.name = "image",
 	.usage = "COMMAND",
@@ -524,5 +494,5 @@ const struct cmd_entry cmd_image_entry = {
 	.subs = cmd_image_subs,
 	.args_min = 0,
 	.args_max = 0,
-	.exec = cmd_image_exec,
+	.exec = cmd_group_exec,
 };

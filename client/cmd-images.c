@@ -408,17 +408,8 @@ const struct cmd_entry cmd_images_entry = {
 	.exec = cmd_images_exec,
 };
 
-const struct cmd_entry cmd_image_ls_entry = {
-	.name = "image ls",
-	.usage = "[REPOSITORY[:TAG]]",
-	.summary = "List images",
-	.help = cmd_images_help,
-	.alias = "list",
-	.flags = cmd_images_flags,
-	.args_min = 0,
-	.args_max = 1,
-	.exec = cmd_images_exec,
-};
+const struct cmd_entry cmd_image_ls_entry =
+    CMD_SAME_AS("image ls", cmd_images_entry, "list");
 
 static const struct fmt_header image_headers[] = {
 	{ "ID", "IMAGE ID" },

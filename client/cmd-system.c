@@ -187,14 +187,6 @@ static const struct cmd_entry *const cmd_system_subs[] = {
 	NULL
 };
 
-static int
-cmd_system_exec(struct cmd_ctx *ctx, const struct args *args)
-{
-	(void)args;
-	cmd_print_help(ctx->entry, ctx->out);
-	return (CLI_EXIT_OK);
-}
-
 const struct cmd_entry cmd_system_entry = {
 	.name = "system",
 	.usage = "COMMAND",
@@ -203,5 +195,5 @@ const struct cmd_entry cmd_system_entry = {
 	.subs = cmd_system_subs,
 	.args_min = 0,
 	.args_max = 0,
-	.exec = cmd_system_exec,
+	.exec = cmd_group_exec,
 };

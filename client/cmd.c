@@ -149,7 +149,8 @@ cmd_print_help(const struct cmd_entry *entry, FILE *f)
 		for (e = entry->subs; *e != NULL; e++)
 			fprintf(f, "  %-*s   %s\n", width - (int)strlen(
 			    entry->name) - 1, (*e)->name + strlen(entry->name) +
-			    1, (*e)->summary);
+			    1, (*e)->same_as != NULL ? (*e)->same_as->summary :
+			    (*e)->summary);
 	}
 	print_flags(f, entry->flags, true);
 }
@@ -171,6 +172,26 @@ cmd_print_main_help(FILE *f)
 		fprintf(f, "  %-*s   %s\n", width, (*e)->name, (*e)->summary);
 	fprintf(f, "\nRun '%s COMMAND --help' for more information on a "
 	    "command.\n", CLI_NAME);
+}
+
+const struct cmd_entry *
+cmd_resolve(const struct cmd_entry *e, struct cmd_entry *buf)
+{
+	if (e == NULL || e->same_as == NULL)
+		return (e);
+	*buf = *e->same_as;
+	buf->name = e->name;
+	buf->alias = e->alias;
+	buf->same_as = NULL;
+	return (buf);
+}
+
+int
+cmd_group_exec(struct cmd_ctx *ctx, const struct args *args)
+{
+	(void)args;
+	cmd_print_help(ctx->entry, ctx->out);
+	return (CLI_EXIT_OK);
 }
 
 const struct cmd_entry *

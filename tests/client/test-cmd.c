@@ -312,7 +312,8 @@ test_unreachable_daemon_is_one_line_and_125(void)
 static void
 test_command_groups(void)
 {
-	const struct cmd_entry *const *e, *const *sub;
+	const struct cmd_entry *const *e, *const *sub, *full;
+	struct cmd_entry buf;
 	struct run r;
 	int groups = 0;
 
@@ -324,8 +325,10 @@ test_command_groups(void)
 			CHECK(strncmp((*sub)->name, (*e)->name,
 			    strlen((*e)->name)) == 0 &&
 			    (*sub)->name[strlen((*e)->name)] == ' ');
-			CHECK((*sub)->summary != NULL && (*sub)->exec != NULL &&
-			    (*sub)->flags != NULL && (*sub)->usage != NULL);
+			full = cmd_resolve(*sub, &buf);
+			CHECK(full->summary != NULL && full->exec != NULL &&
+			    full->flags != NULL && full->usage != NULL);
+			CHECK(strcmp(full->name, (*sub)->name) == 0);
 			CHECK(cmd_find_sub(*e, strrchr((*sub)->name, ' ') +
 			    1) == *sub);
 			if (sub[1] != NULL)
