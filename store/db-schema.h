@@ -63,6 +63,12 @@ static const char *const db_migrations[] = {
 	"  image TEXT NOT NULL,"
 	"  created INTEGER NOT NULL,"
 	"  record TEXT NOT NULL);",
+	/* 4 -> 5: the blob each image has for each layer.  A layer (chain
+	 * ID) is recorded once, with the first image's blob; an image that
+	 * has the same layer compressed otherwise names its own blob here,
+	 * so that gc keeps it. */
+	"ALTER TABLE image_layers ADD COLUMN blob TEXT;"
+	"CREATE INDEX image_layers_blob ON image_layers(blob);",
 };
 
 #define DB_NMIGRATIONS	(sizeof(db_migrations) / sizeof(db_migrations[0]))

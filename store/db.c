@@ -270,12 +270,13 @@ add_layer(struct store_db *db, const char *image, size_t pos,
 	if (step_done(db, st, "add layer", err) == -1)
 		return (-1);
 	il = prepare(db, "INSERT INTO image_layers (image, position, "
-	    "chain_id) VALUES (?, ?, ?)", err);
+	    "chain_id, blob) VALUES (?, ?, ?, ?)", err);
 	if (il == NULL)
 		return (-1);
 	bind_text(il, 1, image);
 	sqlite3_bind_int64(il, 2, (sqlite3_int64)pos);
 	bind_text(il, 3, chain);
+	bind_text(il, 4, l->blob.digest);
 	return (step_done(db, il, "add image layer", err));
 }
 
@@ -489,9 +490,9 @@ int
 db_image_layer_blobs(struct store_db *db, const char *image_id,
     char ***digests, size_t *n, struct berth_error *err)
 {
-	return (strv_query(db, "SELECT COALESCE(l.blob, '') FROM image_layers "
-	    "il JOIN layers l ON l.chain_id = il.chain_id WHERE il.image = ? "
-	    "ORDER BY il.position", image_id, digests, n, err));
+	return (strv_query(db, "SELECT COALESCE(il.blob, l.blob, '') FROM "
+	    "image_layers il JOIN layers l ON l.chain_id = il.chain_id WHERE "
+	    "il.image = ? ORDER BY il.position", image_id, digests, n, err));
 }
 
 void
@@ -642,7 +643,8 @@ db_gc_blobs(struct store_db *db, char ***digests, size_t *n,
 	return (strv_query(db, "SELECT digest FROM blobs b WHERE NOT EXISTS "
 	    "(SELECT 1 FROM images i WHERE i.id = b.digest OR i.manifest = "
 	    "b.digest) AND NOT EXISTS (SELECT 1 FROM layers l WHERE l.blob = "
-	    "b.digest) ORDER BY digest", NULL, digests, n, err));
+	    "b.digest) AND NOT EXISTS (SELECT 1 FROM image_layers il WHERE "
+	    "il.blob = b.digest) ORDER BY digest", NULL, digests, n, err));
 }
 
 int

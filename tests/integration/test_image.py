@@ -739,3 +739,31 @@ def test_disk_usage_matches_list(ctx):
         assert got[a_id]["shared_size"] == 0, got[a_id]
         assert got[a_id]["unique_size"] == 1000, got[a_id]
         assert du["layers_size"] == bb["size"] + 1000, du
+
+
+def test_prune_keeps_the_blob_each_image_has_for_a_shared_layer(ctx):
+    """Two images with one layer (one chain ID), one as a plain tar, one
+    gzip-compressed: the layer row names the first blob, and gc must
+    still keep the second, which the other image's manifest names."""
+    need_root()
+    layer = tar_bytes([("f", "file", b"shared" * 1000)])
+    plain, plain_id = docker_archive([layer], tag="plain:1")
+    packed, packed_id = oci_layout(
+        [gz(layer)], [sha256(layer)], name="docker.io/library/packed:1",
+        tag="1", media_type="application/vnd.oci.image.layer.v1.tar+gzip")
+    with Daemon(ctx) as d:
+        load(d, plain)
+        load(d, packed)
+        assert sorted(image_ids(d)) == sorted([plain_id, packed_id])
+        call(d, "Prune", all=False)
+        assert call(d, "Inspect", image="packed:1")["image"]["Id"] == \
+            packed_id
+        saved = save(d, ["packed:1"], "oci")
+        call(d, "Remove", image="plain:1")
+        call(d, "Prune")
+        assert call(d, "Inspect", image="packed:1")["image"]["Id"] == \
+            packed_id
+        with Daemon(ctx) as d2:
+            r = load(d2, save(d, ["packed:1"], "oci"))
+            assert r["images"][0]["id"] == packed_id, r
+        assert saved
