@@ -636,7 +636,10 @@ valid_end(struct log_writer *w, uint64_t size, uint64_t *end,
 		return (-1);
 	while ((r = source_record(s, &h, &data, err)) == 1)
 		;
-	/* A corrupt record ends what is kept, like a torn one. */
+	/* A corrupt record ends what is kept, like a torn one; any other
+	 * failure (memory, I/O) must not cut the log. */
+	if (r == -1 && !berth_error_is(err, STORE_E_LOG_CORRUPT))
+		return (-1);
 	berth_error_clear(err);
 	*end = s->offset;
 	return (0);

@@ -280,9 +280,10 @@ static int
 convert(struct save *s, const char *src, enum form form, const char *expected,
     char out[DIGEST_STR_SIZE], struct berth_error *err)
 {
+	/* Freed in reverse: w first, whose close still writes into bw. */
+	cleanup_blob_writer struct blob_writer *bw = NULL;
 	cleanup_archive struct archive *r = archive_read_new();
 	cleanup_archive_write struct archive *w = NULL;
-	cleanup_blob_writer struct blob_writer *bw = NULL;
 	cleanup_close int fd = -1;
 	cleanup_free char *buf = malloc(SAVE_BLOCK);
 	struct archive_entry *e;
@@ -469,12 +470,13 @@ save_oci(struct save *s, struct image_parts *p, json_t *refs,
 	/* Docker (before its containerd store) loads only what
 	 * manifest.json lists: written beside index.json, as docker save
 	 * does since 25.0, over the same blobs. */
-	if (docker_tags(s, refs, NULL, tags, err) == -1 ||
-	    json_array_append_new(s->docker_manifests, json_pack(
+	if (docker_tags(s, refs, NULL, tags, err) == -1)
+		return (-1);
+	if (json_array_append_new(s->docker_manifests, json_pack(
 	    "{s:s, s:O, s:O}", "Config", path, "RepoTags",
 	    json_array_size(tags) > 0 ? tags : json_null(), "Layers",
 	    paths)) == -1)
-		return (-1);
+		return (oom(err, "manifest.json"));
 	if (!changed) {
 		/* As stored: the manifest's own bytes, digest kept. */
 		media = json_string_value(json_object_get(p->manifest,
@@ -576,9 +578,10 @@ save_docker(struct save *s, struct image_parts *p, json_t *refs,
 			return (-1);
 		snprintf(path, sizeof(path), "%s/layer.tar",
 		    digest_hex(digest));
-		if (write_blob(s, path, digest, err) == -1 ||
-		    json_array_append_new(layers, json_string(path)) == -1)
+		if (write_blob(s, path, digest, err) == -1)
 			return (-1);
+		if (json_array_append_new(layers, json_string(path)) == -1)
+			return (oom(err, "manifest.json"));
 	}
 	snprintf(path, sizeof(path), "%s.json", digest_hex(p->id));
 	if (write_blob(s, path, p->id, err) == -1)

@@ -365,8 +365,16 @@ extract_into_place(struct store *st, int fd, const char *diff_id,
 	    digest_hex(diff_id)) == -1)
 		return (berth_error_sys(err, "rename %s into place", path));
 	sg.armed = false;
-	if (fsync(st->layers_fd) == -1 || fsync(st->tmp_fd) == -1)
-		return (berth_error_sys(err, "sync %s/layers", st->root));
+	if (fsync(st->layers_fd) == -1 || fsync(st->tmp_fd) == -1) {
+		/* The caller forgets the row: the directory goes too, or
+		 * nothing would ever name it again. */
+		cleanup_error struct berth_error e2 = BERTH_ERROR_INIT;
+
+		berth_error_sys(err, "sync %s/layers", st->root);
+		(void)unpack_remove_tree(st->layers_fd, digest_hex(diff_id),
+		    &e2);
+		return (-1);
+	}
 	return (0);
 }
 
