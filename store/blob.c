@@ -409,18 +409,6 @@ blob_delete(struct blob_store *bs, const char *digest,
 	return (0);
 }
 
-static bool
-hex64(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
-			return (false);
-	return (i == DIGEST_HEX_LEN);
-}
-
 int
 blob_store_list(struct blob_store *bs, char ***digests, size_t *n,
     struct berth_error *err)
@@ -439,7 +427,8 @@ blob_store_list(struct blob_store *bs, char ***digests, size_t *n,
 	}
 	rewinddir(dir);
 	while ((errno = 0, de = readdir(dir)) != NULL) {
-		if (!hex64(de->d_name))
+		if (strlen(de->d_name) != DIGEST_HEX_LEN ||
+		    !digest_hex_valid(de->d_name, DIGEST_HEX_LEN))
 			continue;
 		grown = reallocarray(v, count + 1, sizeof(*v));
 		if (grown == NULL)

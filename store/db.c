@@ -329,6 +329,36 @@ image_add(struct store_db *db, const struct db_image *img,
 	return (0);
 }
 
+static int query_int(struct store_db *, const char *, const char *,
+    int64_t *, const char *, struct berth_error *);
+
+int
+db_image_put(struct store_db *db, const struct db_image *img,
+    struct berth_error *err)
+{
+	int64_t n;
+	size_t i;
+	int rc;
+
+	if (digest_validate(img->id, err) == -1)
+		return (berth_error_wrap(err, "add image"));
+	if (db_begin(db, err) == -1)
+		return (berth_error_wrap(err, "add image %s", img->id));
+	rc = query_int(db, "SELECT COUNT(*) FROM images WHERE id = ?",
+	    img->id, &n, "look up image", err);
+	if (rc == 0 && n == 0)
+		rc = image_add(db, img, err);
+	for (i = 0; rc == 0 && n > 0 && i < img->nrefs; i++)
+		rc = tag(db, img->refs[i], img->id, err);
+	if (rc == -1) {
+		db_rollback(db);
+		return (berth_error_wrap(err, "add image %s", img->id));
+	}
+	if (db_commit(db, err) == -1)
+		return (berth_error_wrap(err, "add image %s", img->id));
+	return (0);
+}
+
 int
 db_image_add(struct store_db *db, const struct db_image *img,
     struct berth_error *err)
@@ -557,9 +587,6 @@ db_image_list(struct store_db *db, struct db_image_info **out, size_t *n,
 	*n = count;
 	return (0);
 }
-
-static int query_int(struct store_db *, const char *, const char *,
-    int64_t *, const char *, struct berth_error *);
 
 static int
 image_delete(struct store_db *db, const char *id, bool force,

@@ -80,6 +80,11 @@ void	 db_rollback(struct store_db *db);
  * references, all or nothing.  An existing image id is refused. */
 int	 db_image_add(struct store_db *db, const struct db_image *img,
 	    struct berth_error *err);
+/* The same, except that an image present already is not an error: its
+ * references are pointed at it again (a load or import of an image the
+ * store has).  One transaction. */
+int	 db_image_put(struct store_db *db, const struct db_image *img,
+	    struct berth_error *err);
 /* Point ref at an image, moving it from any other image. */
 int	 db_tag(struct store_db *db, const char *ref, const char *image_id,
 	    struct berth_error *err);

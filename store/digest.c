@@ -16,6 +16,12 @@ struct digester {
 	bool		 done;
 };
 
+bool
+digest_hex_valid(const char *s, size_t len)
+{
+	return (strspn(s, "0123456789abcdef") >= len);
+}
+
 int
 digest_validate(const char *s, struct berth_error *err)
 {

@@ -23,6 +23,9 @@
 /* Check s is exactly "sha256:" and 64 lowercase hex digits. */
 int	 digest_validate(const char *s, struct berth_error *err);
 bool	 digest_is_valid(const char *s);
+/* Whether s[0..len) is lowercase hex; a digest's hex part when len is
+ * DIGEST_HEX_LEN. */
+bool	digest_hex_valid(const char *s, size_t len);
 /* The hex part of a validated digest. */
 const char *digest_hex(const char *digest);
 

@@ -72,7 +72,8 @@ image_read_blob_json(struct store *st, const char *digest, json_t **out,
 		if ((n = read(fd, buf + off, size - off)) == -1)
 			return (berth_error_sys(err, "read blob %s", digest));
 		if (n == 0)
-			break;
+			return (berth_error_set(err, STORE_E_INVALID_IMAGE, 0,
+			    "blob %s: shorter than its size", digest));
 		off += (size_t)n;
 	}
 	if ((*out = json_loadb(buf, off, 0, &jerr)) == NULL)
@@ -240,21 +241,15 @@ store_image_parts(struct store *st, const char *id, struct image_parts *out,
 }
 
 /* Lowercase hex, at most 64 characters. */
-static bool
-is_hex(const char *s)
-{
-	size_t n = strspn(s, "0123456789abcdef");
-
-	return (s[n] == '\0' && n <= DIGEST_HEX_LEN);
-}
-
 /* "sha256:<hex>" or bare hex, at least IMAGE_ID_PREFIX_MIN digits. */
 static bool
 looks_like_id(const char *name)
 {
 	if (strncmp(name, DIGEST_PREFIX, DIGEST_PREFIX_LEN) == 0)
 		name += DIGEST_PREFIX_LEN;
-	return (strlen(name) >= IMAGE_ID_PREFIX_MIN && is_hex(name));
+	return (strlen(name) >= IMAGE_ID_PREFIX_MIN &&
+	    strlen(name) <= DIGEST_HEX_LEN &&
+	    digest_hex_valid(name, strlen(name)));
 }
 
 /* An id or unique id prefix; 1 found, 0 not, -1 error (ambiguous). */

@@ -470,21 +470,6 @@ put_json(struct store *st, json_t *j, char digest[DIGEST_STR_SIZE],
 	return (blob_put(store_blobs(st), buf, *size, NULL, digest, err));
 }
 
-/* Add the image, or when it is there already, tag it. */
-static int
-record(struct store *st, const struct db_image *img, const char *ref,
-    struct berth_error *err)
-{
-	if (db_image_add(store_db(st), img, err) == 0)
-		return (0);
-	if (!berth_error_is(err, STORE_E_IMAGE_EXISTS))
-		return (-1);
-	berth_error_clear(err);
-	if (ref != NULL && db_tag(store_db(st), ref, img->id, err) == -1)
-		return (-1);
-	return (0);
-}
-
 int
 store_import(struct store *st, int in_fd, const struct import_options *opt,
     char id_out[DIGEST_STR_SIZE], const struct store_progress *progress,
@@ -551,7 +536,7 @@ store_import(struct store *st, int in_fd, const struct import_options *opt,
 			.nrefs = opt->ref != NULL ? 1 : 0,
 		};
 
-		if (record(st, &img, opt->ref, err) == -1)
+		if (db_image_put(store_db(st), &img, err) == -1)
 			return (berth_error_wrap(err, "import"));
 	}
 	memcpy(id_out, id, DIGEST_STR_SIZE);

@@ -30,6 +30,7 @@
 
 #include "archive-util.h"
 #include "cleanup.h"
+#include "image-info.h"
 #include "import.h"
 #include "json-util.h"
 #include "load.h"
@@ -177,20 +178,6 @@ clean_path(const char *what, const char *raw, const char **out,
 }
 
 static bool
-is_hex64(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len != DIGEST_HEX_LEN)
-		return (false);
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
-			return (false);
-	return (true);
-}
-
-static bool
 has_suffix(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
@@ -212,10 +199,12 @@ blob_member(const char *path, char expected[DIGEST_STR_SIZE])
 
 	expected[0] = '\0';
 	if (strncmp(path, BLOB_PREFIX, strlen(BLOB_PREFIX)) == 0 &&
-	    is_hex64(path + strlen(BLOB_PREFIX), len - strlen(BLOB_PREFIX)))
+	    len - strlen(BLOB_PREFIX) == DIGEST_HEX_LEN &&
+	    digest_hex_valid(path + strlen(BLOB_PREFIX), DIGEST_HEX_LEN))
 		hex = path + strlen(BLOB_PREFIX);
 	else if (strchr(path, '/') == NULL && has_suffix(path, ".json") &&
-	    is_hex64(path, len - strlen(".json")))
+	    len - strlen(".json") == DIGEST_HEX_LEN &&
+	    digest_hex_valid(path, DIGEST_HEX_LEN))
 		hex = path;
 	if (hex != NULL) {
 		snprintf(expected, DIGEST_STR_SIZE, "%s%.*s", DIGEST_PREFIX,
@@ -486,33 +475,22 @@ static int
 read_blob_json(struct load *l, const char *what, const char *digest,
     json_t **out, struct berth_error *err)
 {
-	struct blob_store *bs = store_blobs(l->st);
-	cleanup_close int fd = -1;
-	cleanup_free char *buf = NULL;
-	uint64_t size;
-	size_t off = 0;
-	ssize_t n;
+	char msg[1024];
 
-	if (blob_size(bs, digest, &size, err) == -1)
-		return (berth_error_wrap(err, "%s", what));
-	if (size > LOAD_JSON_MAX)
+	if (image_read_blob_json(l->st, digest, out, err) == 0)
+		return (0);
+	/* The archive's fault, in the archive's words. */
+	snprintf(msg, sizeof(msg), "%s", berth_error_message(err));
+	if (berth_error_is(err, STORE_E_BLOB_TOO_LARGE)) {
+		berth_error_clear(err);
 		return (berth_error_set(err, STORE_E_ARCHIVE_LIMIT, 0,
-		    "%s %s: %ju bytes, more than %u", what, digest,
-		    (uintmax_t)size, LOAD_JSON_MAX));
-	if ((fd = blob_open(bs, digest, err)) == -1)
-		return (berth_error_wrap(err, "%s", what));
-	if ((buf = malloc(size + 1)) == NULL)
-		return (berth_error_sys(err, "%s", what));
-	while (off < size) {
-		if ((n = read(fd, buf + off, size - off)) == -1)
-			return (berth_error_sys(err, "read %s %s", what,
-			    digest));
-		if (n == 0)
-			return (invalid(err, "%s %s: blob shorter than its "
-			    "size", what, digest));
-		off += (size_t)n;
+		    "%s: %s", what, msg));
 	}
-	return (parse_json(what, buf, off, out, err));
+	if (berth_error_is(err, STORE_E_INVALID_IMAGE)) {
+		berth_error_clear(err);
+		return (invalid(err, "%s: %s", what, msg));
+	}
+	return (berth_error_wrap(err, "%s", what));
 }
 
 /* The blob an archive path names (docker-archive). */
@@ -890,7 +868,6 @@ unpack_layers(struct load *l, struct berth_error *err)
 static int
 record(struct load *l, struct plan *p, struct berth_error *err)
 {
-	struct store_db *db = store_db(l->st);
 	struct db_image img = {
 		.id = p->id,
 		.config = p->config_blob,
@@ -902,17 +879,8 @@ record(struct load *l, struct plan *p, struct berth_error *err)
 		.refs = (const char *const *)p->refs,
 		.nrefs = p->nrefs,
 	};
-	size_t i;
 
-	if (db_image_add(db, &img, err) == 0)
-		return (0);
-	if (!berth_error_is(err, STORE_E_IMAGE_EXISTS))
-		return (-1);
-	berth_error_clear(err);
-	for (i = 0; i < p->nrefs; i++)
-		if (db_tag(db, p->refs[i], p->id, err) == -1)
-			return (-1);
-	return (0);
+	return (db_image_put(store_db(l->st), &img, err));
 }
 
 /* Move the recorded plan's id and references into res. */
