@@ -304,28 +304,25 @@ follow_free(struct ctr_follow *f)
 }
 
 static void
-send_record(struct ctr_follow *f, const struct log_record *rec)
+pack_record(msgpack_packer *pk, const void *arg)
 {
-	struct daemon *d = f->p->d;
-	struct berth_error err = BERTH_ERROR_INIT;
-	msgpack_sbuffer *sb = &d->scratch;
-	msgpack_packer pk;
+	const struct log_record *rec = arg;
 
-	msgpack_sbuffer_clear(sb);
-	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	frame_begin(sb);
-	reply_pack_head(&pk, true);
-	msgpack_pack_map(&pk, 3);
-	pack_kv_str(&pk, "stream", rec->stream == LOG_STDERR ? "stderr" :
+	msgpack_pack_map(pk, 3);
+	pack_kv_str(pk, "stream", rec->stream == LOG_STDERR ? "stderr" :
 	    "stdout");
-	pack_str(&pk, "data");
-	msgpack_pack_bin(&pk, rec->len);
-	msgpack_pack_bin_body(&pk, rec->data, rec->len);
-	pack_str(&pk, "time");
-	msgpack_pack_int64(&pk, rec->ts_ns);
-	if (frame_finish(sb, d->cfg.max_frame, &err) == 0)
-		peer_send(f->p, sb->data, sb->size);
-	berth_error_clear(&err);
+	pack_str(pk, "data");
+	msgpack_pack_bin(pk, rec->len);
+	msgpack_pack_bin_body(pk, rec->data, rec->len);
+	pack_str(pk, "time");
+	msgpack_pack_int64(pk, rec->ts_ns);
+}
+
+static void
+pack_empty(msgpack_packer *pk, const void *arg)
+{
+	(void)arg;
+	msgpack_pack_map(pk, 0);
 }
 
 /* The last, empty reply (or an error), and the peer goes on. */
@@ -333,23 +330,11 @@ static void
 follow_end(struct ctr_follow *f, const struct berth_error *e)
 {
 	struct peer *p = f->p;
-	struct daemon *d = p->d;
-	struct berth_error err = BERTH_ERROR_INIT;
-	msgpack_sbuffer *sb = &d->scratch;
-	msgpack_packer pk;
 
 	if (e != NULL)
 		peer_send_error(p, e, false);
-	else {
-		msgpack_sbuffer_clear(sb);
-		msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-		frame_begin(sb);
-		reply_pack_head(&pk, false);
-		msgpack_pack_map(&pk, 0);
-		if (frame_finish(sb, d->cfg.max_frame, &err) == 0)
-			peer_send(p, sb->data, sb->size);
-		berth_error_clear(&err);
-	}
+	else
+		peer_reply(p, false, pack_empty, NULL);
 	follow_free(f);
 	peer_session_end(p);
 }
@@ -366,7 +351,7 @@ follow_pump(struct ctr_follow *f)
 	for (i = 0; i < FOLLOW_BATCH && !peer_output_full(f->p); i++) {
 		if ((rc = log_reader_next(f->r, &rec, &err)) <= 0)
 			break;
-		send_record(f, &rec);
+		peer_reply(f->p, true, pack_record, &rec);
 	}
 	if (rc < 0) {
 		follow_end(f, &err);

@@ -953,31 +953,35 @@ static const struct peer_session_ops wait_ops = {
 	.gone = wait_gone,
 };
 
+struct wait_result {
+	bool		 plain;
+	int		 code;
+	const char	*error;
+};
+
+static void
+pack_wait(msgpack_packer *pk, const void *arg)
+{
+	const struct wait_result *r = arg;
+
+	if (r->plain) {
+		msgpack_pack_map(pk, 0);
+		return;
+	}
+	msgpack_pack_map(pk, r->error != NULL ? 2 : 1);
+	pack_str(pk, "exit_code");
+	msgpack_pack_int(pk, r->code);
+	if (r->error != NULL)
+		pack_kv_str(pk, "error", r->error);
+}
+
 static void
 wait_reply(struct ctr_wait *w, int code, const char *error)
 {
-	struct daemon *d = w->p->d;
-	struct berth_error err = BERTH_ERROR_INIT;
-	msgpack_sbuffer *sb = &d->scratch;
-	msgpack_packer pk;
+	struct wait_result r = { w->plain, code, error };
 	struct peer *p = w->p;
 
-	msgpack_sbuffer_clear(sb);
-	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	frame_begin(sb);
-	reply_pack_head(&pk, false);
-	if (w->plain)
-		msgpack_pack_map(&pk, 0);
-	else {
-		msgpack_pack_map(&pk, error != NULL ? 2 : 1);
-		pack_str(&pk, "exit_code");
-		msgpack_pack_int(&pk, code);
-		if (error != NULL)
-			pack_kv_str(&pk, "error", error);
-	}
-	if (frame_finish(sb, d->cfg.max_frame, &err) == 0)
-		peer_send(p, sb->data, sb->size);
-	berth_error_clear(&err);
+	peer_reply(p, false, pack_wait, &r);
 	wait_free(w);
 	peer_session_end(p);
 }

@@ -86,27 +86,11 @@ now_ns(void)
 
 /* Send a reply whose parameters pack_fn packs. */
 static void
-send_reply(struct stream *s, bool continues,
-    void (*pack_fn)(msgpack_packer *, const void *), const void *arg)
+send_reply(struct stream *s, bool continues, peer_pack_fn pack_fn,
+    const void *arg)
 {
-	struct berth_error err = BERTH_ERROR_INIT;
-	msgpack_sbuffer *sb = &s->d->scratch;
-	msgpack_packer pk;
-
-	if (s->p == NULL)
-		return;
-	msgpack_sbuffer_clear(sb);
-	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	frame_begin(sb);
-	reply_pack_head(&pk, continues);
-	pack_fn(&pk, arg);
-	if (frame_finish(sb, s->d->cfg.max_frame, &err) < 0) {
-		log_error("image", "%s: reply: %s", s->what,
-		    berth_error_message(&err));
-		berth_error_clear(&err);
-		return;
-	}
-	peer_send(s->p, sb->data, sb->size);
+	if (s->p != NULL)
+		peer_reply(s->p, continues, pack_fn, arg);
 }
 
 static void

@@ -133,6 +133,30 @@ peer_send(struct peer *p, const void *frame, size_t len)
 }
 
 void
+peer_reply(struct peer *p, bool continues, peer_pack_fn pack,
+    const void *arg)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	if (p->dead)
+		return;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	frame_begin(&sb);
+	reply_pack_head(&pk, continues);
+	pack(&pk, arg);
+	if (frame_finish(&sb, p->d->cfg.max_frame, &err) == 0)
+		peer_send(p, sb.data, sb.size);
+	else
+		log_error("peer", "peer %llu: reply dropped: %s", p->id,
+		    berth_error_message(&err));
+	berth_error_clear(&err);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+void
 peer_send_error(struct peer *p, const struct berth_error *err, bool fatal)
 {
 	msgpack_sbuffer sb;

@@ -61,6 +61,13 @@ struct peer {
 void	peer_accept(struct daemon *d, int fd);
 /* Queue a whole frame (header included) for the peer. */
 int	peer_send(struct peer *p, const void *frame, size_t len);
+/* Queue a reply whose parameters map pack packs, built in a buffer of
+ * its own: sessions reply from inside other calls' handlers, whose own
+ * reply is still being packed in the daemon's scratch buffer.  A reply
+ * over --max-frame is logged and dropped. */
+typedef void (*peer_pack_fn)(msgpack_packer *pk, const void *arg);
+void	peer_reply(struct peer *p, bool continues, peer_pack_fn pack,
+	    const void *arg);
 /* Queue an error reply; with fatal, close the peer once it is sent. */
 void	peer_send_error(struct peer *p, const struct berth_error *err,
 	    bool fatal);

@@ -373,3 +373,29 @@ def test_create_refuses_bad_config_and_leaves_nothing(ctx):
             assert e.parameters.get("field") == field, (config, e)
         assert call(d, "List", all=True)["containers"] == []
         assert os.listdir(os.path.join(d.root, "containers")) == []
+
+
+def test_remove_answers_waiters_and_its_own_caller(ctx):
+    """Removing a container answers those waiting on it from inside the
+    Remove call: each reply is whole and goes to its own caller."""
+    with daemon(ctx) as d:
+        cid = create(d, ["true"])
+        got = {}
+
+        def waiter(cond):
+            try:
+                got[cond] = call(d, "Wait", container=cid, condition=cond)
+            except berth.BerthError as e:
+                got[cond] = e
+
+        ts = [threading.Thread(target=waiter, args=(c,))
+              for c in ("not_running", "removed")]
+        for t in ts:
+            t.start()
+        time.sleep(0.3)
+        assert call(d, "Remove", container=cid) == {}
+        for t in ts:
+            t.join(10)
+        assert got == {"not_running": {"exit_code": 0},
+                       "removed": {"exit_code": 0}}, got
+        d.ping()
