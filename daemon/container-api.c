@@ -120,12 +120,21 @@ container_api_create(struct daemon *d, struct peer *p,
 
 	(void)p;
 	n = param_str(call, "name", name, sizeof(name));
+	if (n == NULL && msgpack_map_get(call->parameters, "name") != NULL &&
+	    msgpack_map_get(call->parameters, "name")->type ==
+	    MSGPACK_OBJECT_STR) {
+		berth_error_set(err, CTR_E_INVALID_NAME, 0, "invalid container "
+		    "name: longer than %d characters", CTR_NAME_MAX);
+		return (berth_error_param_str(err, "name", ""));
+	}
 	if (n != NULL && n[0] == '/')
 		n++;
 	config = to_json(msgpack_map_get(call->parameters, "config"));
-	if (config == NULL)
-		return (berth_error_set(err, CTR_E_CONFIG, 0, "config: not "
-		    "representable"));
+	if (config == NULL) {
+		berth_error_set(err, CTR_E_CONFIG, 0, "config: not "
+		    "representable");
+		return (berth_error_param_str(err, "field", "config"));
+	}
 	if (json_is_true(json_object_get(config, "tty")) ||
 	    json_is_true(json_object_get(config, "open_stdin"))) {
 		berth_error_set(err, CTR_E_CONFIG, 0, "interactive containers "
@@ -192,10 +201,14 @@ param_signal(const struct call *call, int def, int *sig,
 {
 	char buf[64];
 
-	if (param_str(call, "signal", buf, sizeof(buf)) == NULL) {
+	if (msgpack_map_get(call->parameters, "signal") == NULL ||
+	    msgpack_map_get(call->parameters, "signal")->type ==
+	    MSGPACK_OBJECT_NIL) {
 		*sig = def;
 		return (0);
 	}
+	if (param_str(call, "signal", buf, sizeof(buf)) == NULL)
+		return (signal_parse("(too long)", sig, err));
 	return (signal_parse(buf, sig, err));
 }
 

@@ -685,22 +685,16 @@ container_start(struct container *c, struct berth_error *err)
 	c->pidfd = rc.pidfd;
 	c->cgroup = rc.cgroup;
 	c->exit_ev = event_new(c->d->base, c->pidfd, EV_READ, exit_cb, c);
-	if (c->exit_ev == NULL || event_add(c->exit_ev, NULL) < 0 ||
-	    container_pumps_start(c, out[0], errp[0], err) < 0) {
-		/* Nothing watches it: kill it and reap it now. */
-		siginfo_t si;
-
-		(void)syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL,
-		    0);
-		(void)waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED);
-		out[0] = errp[0] = -1;	/* the pumps own or closed them */
-		container_exited(c, 137, "berthd could not watch it");
-		if (!berth_error_isset(err))
-			berth_error_set(err, BERTH_E_SYSTEM, ENOMEM,
-			    "start %.12s: events", c->id);
-		goto out;
+	if (c->exit_ev == NULL || event_add(c->exit_ev, NULL) < 0) {
+		berth_error_set(err, BERTH_E_SYSTEM, ENOMEM, "start %.12s: "
+		    "events", c->id);
+		goto unwatched;
 	}
+	/* The pumps own the read ends from here, failing or not. */
+	rcode = container_pumps_start(c, out[0], errp[0], err);
 	out[0] = errp[0] = -1;
+	if (rcode < 0)
+		goto unwatched;
 	watch_oom(c);
 	c->state = CTR_RUNNING;
 	c->started_ns = now_ns();
@@ -709,13 +703,28 @@ container_start(struct container *c, struct berth_error *err)
 	free(c->error);
 	c->error = NULL;
 	if (container_save(c, err) < 0) {
+		/* Not recorded as running: not left running. */
 		(void)container_signal(c, SIGKILL, NULL);
+		rcode = -1;
 		goto out;
 	}
 	log_info("container", "%.12s (%s) started, pid %ld", c->id, c->name,
 	    (long)c->pid);
 	daemon_idle_check(c->d);
 	rcode = 0;
+	goto out;
+unwatched:
+	/* Nothing watches it: kill it, reap it now (c may be gone after:
+	 * auto-remove). */
+	{
+		siginfo_t si;
+
+		(void)syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL,
+		    0);
+		(void)waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED);
+		container_exited(c, 137, "berthd could not watch it");
+		rcode = -1;
+	}
 out:
 	if (out[0] >= 0)
 		close(out[0]);

@@ -307,15 +307,8 @@ image_remove(struct daemon *d, struct peer *p, const struct call *call,
 		nuntag = nrefs;
 		delete = holders == 0;
 	}
-	if (db_begin(db, err) < 0)
-		goto out;
-	for (i = 0; i < nuntag; i++)
-		if (db_untag(db, ref != NULL ? ref : refs[i], err) < 0) {
-			db_rollback(db);
-			goto out;
-		}
-	if (db_commit(db, err) < 0 ||
-	    (delete && db_image_delete(db, id, false, err) < 0))
+	if (db_image_remove(db, ref != NULL ? (const char *const *)&ref :
+	    (const char *const *)refs, nuntag, delete ? id : NULL, err) < 0)
 		goto out;
 	msgpack_pack_map(pk, 2);
 	pack_str(pk, "untagged");

@@ -625,6 +625,26 @@ image_delete(struct store_db *db, const char *id, bool force,
 }
 
 int
+db_image_remove(struct store_db *db, const char *const *untag, size_t n,
+    const char *delete_id, struct berth_error *err)
+{
+	size_t i;
+	int rc = 0;
+
+	if (db_begin(db, err) == -1)
+		return (-1);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = db_untag(db, untag[i], err);
+	if (rc == 0 && delete_id != NULL)
+		rc = image_delete(db, delete_id, false, err);
+	if (rc == -1) {
+		db_rollback(db);
+		return (-1);
+	}
+	return (db_commit(db, err));
+}
+
+int
 db_image_delete(struct store_db *db, const char *image_id, bool force,
     struct berth_error *err)
 {

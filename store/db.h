@@ -108,6 +108,12 @@ int	 db_image_layer_blobs(struct store_db *db, const char *image_id,
 int	 db_image_delete(struct store_db *db, const char *image_id, bool force,
 	    struct berth_error *err);
 
+/* rmi in one transaction: remove the references untag[0..n), then,
+ * when delete_id is not NULL, delete that image (refused while it has
+ * references or holders). */
+int	 db_image_remove(struct store_db *db, const char *const *untag,
+	    size_t n, const char *delete_id, struct berth_error *err);
+
 /* Layer unpack state: "absent", "unpacking", "unpacked". */
 int	 db_layer_set_state(struct store_db *db, const char *chain_id,
 	    const char *state, struct berth_error *err);

@@ -399,3 +399,16 @@ def test_remove_answers_waiters_and_its_own_caller(ctx):
         assert got == {"not_running": {"exit_code": 0},
                        "removed": {"exit_code": 0}}, got
         d.ping()
+
+
+def test_overlong_names_and_signals_are_refused(ctx):
+    with daemon(ctx) as d:
+        expect_error(C + "InvalidName", d, "Create", name="n" * 200,
+                     config={"image": "busybox", "cmd": ["true"]})
+        assert call(d, "List", all=True)["containers"] == []
+        cid = create(d, ["sleep", "300"])
+        call(d, "Start", container=cid)
+        expect_error(C + "InvalidSignal", d, "Kill", container=cid,
+                     signal="S" * 100)
+        assert call(d, "List")["containers"][0]["state"] == "running"
+        call(d, "Remove", container=cid, force=True)
