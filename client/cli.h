@@ -76,6 +76,8 @@ void	cmd_print_main_help(FILE *f);
  * buf. */
 const struct cmd_entry *cmd_resolve(const struct cmd_entry *e,
 	    struct cmd_entry *buf);
+/* inspect, container inspect, image inspect (cmd-container.c). */
+int	cmd_inspect_exec(struct cmd_ctx *ctx, const struct args *args);
 /* A group's exec: its help. */
 int	cmd_group_exec(struct cmd_ctx *ctx, const struct args *args);
 /* A group's subcommand by its name after the group's ("ls") or alias. */
@@ -102,6 +104,10 @@ int	cli_fail_remote(struct cmd_ctx *ctx, const struct berth_error *err);
 /* A daemon's error as Docker words it: "Error response from daemon: MSG";
  * returns CLI_EXIT_FAILURE.  Local failures go to cli_fail. */
 int	cli_fail_daemon(struct cmd_ctx *ctx, const struct berth_error *err);
+/* A failed call: an error reply as the daemon's, anything else (no
+ * daemon, a broken connection) as the client's. */
+int	cli_fail_reply(struct cmd_ctx *ctx, const struct berth_reply *reply,
+	    const struct berth_error *err);
 int	cli_usage_error(struct cmd_ctx *ctx, const struct cmd_entry *entry,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Check an optional --format: NULL/"" for text, "json"; else a usage

@@ -40,21 +40,21 @@ container_call(struct berth_client *c, const char *method,
 	return (berth_recv(c, reply, err));
 }
 
-int
-container_fail(struct cmd_ctx *ctx, const struct berth_reply *reply,
-    const struct berth_error *err)
-{
-	return (reply->error ? cli_fail_daemon(ctx, err) : cli_fail(ctx, err));
-}
-
 json_t *
 container_params(const char *name, const char *key, json_t *value)
 {
 	json_t *p = json_object();
 
 	if (p == NULL || json_object_set_new(p, "container",
-	    json_string(name)) < 0 || (key != NULL && value != NULL &&
-	    json_object_set_new(p, key, value) < 0)) {
+	    json_string(name)) < 0) {
+		if (value != NULL)
+			json_decref(value);	/* it was given to us */
+		if (p != NULL)
+			json_decref(p);
+		return (NULL);
+	}
+	if (key != NULL && value != NULL &&
+	    json_object_set_new(p, key, value) < 0) {
 		json_decref(p);
 		return (NULL);
 	}

@@ -504,7 +504,7 @@ create(struct cmd_ctx *ctx, const struct args *a, struct berth_client **c,
 	}
 	if (container_call(*c, "io.berth.Container.Create", p, &reply,
 	    &err) < 0) {
-		container_fail(ctx, &reply, &err);
+		cli_fail_reply(ctx, &reply, &err);
 		return (NULL);
 	}
 	w = berth_map_get(reply.parameters, "warnings");
@@ -565,27 +565,7 @@ cmd_run_exec(struct cmd_ctx *ctx, const struct args *a)
 		return (CLI_EXIT_ENGINE);
 	if (container_call(c, "io.berth.Container.Start", sp, &reply,
 	    &err) < 0) {
-		rc = CLI_EXIT_ENGINE;
-		container_fail(ctx, &reply, &err);
-		if (berth_error_is(&err, CONTAINER_E_START)) {
-			const msgpack_object *code = berth_map_get(
-			    reply.parameters, "exit_code");
-
-			rc = code != NULL && code->type ==
-			    MSGPACK_OBJECT_POSITIVE_INTEGER ?
-			    (int)code->via.u64 : 126;
-		}
-		if (rm && reply.error) {
-			cleanup_error struct berth_error e2 = BERTH_ERROR_INIT;
-			cleanup_json json_t *rp = json_pack("{s:s, s:b}",
-			    "container", id, "force", 1);
-
-			if (rp != NULL)
-				(void)container_call(c,
-				    "io.berth.Container.Remove", rp, &reply,
-				    &e2);
-		}
-		return (rc);
+		return (container_start_failed(ctx, id, rm, &reply, &err));
 	}
 	fprintf(ctx->out, "%s\n", id);
 	fflush(ctx->out);

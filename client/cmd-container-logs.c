@@ -238,12 +238,32 @@ start_failed(struct cmd_ctx *ctx, const struct berth_reply *reply,
 }
 
 int
+container_start_failed(struct cmd_ctx *ctx, const char *id, bool auto_remove,
+    const struct berth_reply *reply, const struct berth_error *err)
+{
+	cleanup_error struct berth_error e2 = BERTH_ERROR_INIT;
+	cleanup_reply struct berth_reply r2 = BERTH_REPLY_INIT;
+	cleanup_client struct berth_client *c = NULL;
+	cleanup_json json_t *rp = NULL;
+	int rc = start_failed(ctx, reply, err);
+
+	/* --rm: a container that did not start goes too (berthd removes
+	 * one whose process failed; not one refused before that). */
+	if (auto_remove && reply->error && (rp = json_pack("{s:s, s:b}",
+	    "container", id, "force", 1)) != NULL &&
+	    cli_connect(ctx, &c, &e2) == 0)
+		(void)container_call(c, "io.berth.Container.Remove", rp, &r2,
+		    &e2);
+	return (rc);
+}
+
+int
 container_attach_start(struct cmd_ctx *ctx, struct berth_client *cw,
     const char *id, bool auto_remove)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	cleanup_reply struct berth_reply reply = BERTH_REPLY_INIT;
-	cleanup_client struct berth_client *c = NULL, *cl = NULL;
+	cleanup_client struct berth_client *c = NULL;
 	cleanup_json json_t *wp = NULL, *sp = NULL, *lp = NULL;
 	const msgpack_object *code, *werr;
 	struct attach a = { ctx, id };
@@ -271,21 +291,9 @@ container_attach_start(struct cmd_ctx *ctx, struct berth_client *cw,
 	    container_send(c, "io.berth.Container.Logs", lp, BERTH_CALL_MORE,
 	    &err) < 0)
 		return (cli_fail(ctx, &err));
-	if (berth_recv(c, &reply, &err) < 0) {
-		rc = start_failed(ctx, &reply, &err);
-		if (auto_remove && reply.error && cli_connect(ctx, &cl,
-		    &err) == 0) {
-			cleanup_error struct berth_error e2 = BERTH_ERROR_INIT;
-			cleanup_json json_t *rp = json_pack("{s:s, s:b}",
-			    "container", id, "force", 1);
-
-			if (rp != NULL)
-				(void)container_call(cl,
-				    "io.berth.Container.Remove", rp, &reply,
-				    &e2);
-		}
-		return (rc);
-	}
+	if (berth_recv(c, &reply, &err) < 0)
+		return (container_start_failed(ctx, id, auto_remove, &reply,
+		    &err));
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
@@ -299,7 +307,7 @@ container_attach_start(struct cmd_ctx *ctx, struct berth_client *cw,
 	berth_error_clear(&err);
 	if (container_wait_readable(berth_client_fd(cw), sigfd, attach_signal,
 	    &a, &err) < 0 || berth_recv(cw, &reply, &err) < 0) {
-		(void)container_fail(ctx, &reply, &err);
+		(void)cli_fail_reply(ctx, &reply, &err);
 		rc = CLI_EXIT_ENGINE;
 	} else {
 		code = berth_map_get(reply.parameters, "exit_code");

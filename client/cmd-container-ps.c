@@ -501,7 +501,7 @@ cmd_ps_exec(struct cmd_ctx *ctx, const struct args *args)
 		rc = cli_fail(ctx, &err);
 	else if (container_call(c, "io.berth.Container.List", p, &reply,
 	    &err) < 0)
-		rc = container_fail(ctx, &reply, &err);
+		rc = cli_fail_reply(ctx, &reply, &err);
 	else if ((params = jsonmp_from_msgpack(reply.parameters, &err)) ==
 	    NULL)
 		rc = cli_fail(ctx, &err);

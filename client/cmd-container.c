@@ -114,7 +114,7 @@ cmd_start_exec(struct cmd_ctx *ctx, const struct args *args)
 		    "attach multiple containers at once"));
 	if (cli_connect(ctx, &c, &err) < 0 || container_call(c,
 	    "io.berth.Service.Ping", NULL, &reply, &err) < 0)
-		return (container_fail(ctx, &reply, &err));
+		return (cli_fail_reply(ctx, &reply, &err));
 	return (container_attach_start(ctx, c, args->argv[0], false));
 }
 
@@ -400,7 +400,6 @@ cmd_wait_exec(struct cmd_ctx *ctx, const struct args *args)
 
 /* inspect */
 
-static int cmd_inspect_exec(struct cmd_ctx *, const struct args *);
 
 static const struct args_flag cmd_container_inspect_flags[] = {
 	{ "format", 'f', "FORMAT", "Format output using a Go template subset "
@@ -497,7 +496,7 @@ fatal:
 	return (NULL);
 }
 
-static int
+int
 cmd_inspect_exec(struct cmd_ctx *ctx, const struct args *args)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
@@ -518,8 +517,11 @@ cmd_inspect_exec(struct cmd_ctx *ctx, const struct args *args)
 	else if (type != NULL && *type != '\0')
 		return (cli_usage_error(ctx, ctx->entry, "\"%s\" is not a "
 		    "valid value for --type", type));
-	if (strcmp(ctx->entry->name, "container inspect") == 0)
+	/* "container inspect" and "image inspect" ask one kind only. */
+	if (strncmp(ctx->entry->name, "container ", 10) == 0)
 		images = false;
+	else if (strncmp(ctx->entry->name, "image ", 6) == 0)
+		containers = false;
 	if (format != NULL && *format != '\0' && strcmp(format, "json") != 0 &&
 	    fmt_parse(format, &t, &err) < 0)
 		return (cli_usage_error(ctx, ctx->entry, "%s",
@@ -599,7 +601,7 @@ cmd_container_prune_exec(struct cmd_ctx *ctx, const struct args *args)
 	if (cli_connect(ctx, &c, &err) < 0)
 		return (cli_fail(ctx, &err));
 	if (container_call(c, "io.berth.Container.List", p, &reply, &err) < 0)
-		return (container_fail(ctx, &reply, &err));
+		return (cli_fail_reply(ctx, &reply, &err));
 	if ((params = jsonmp_from_msgpack(reply.parameters, &err)) == NULL)
 		return (cli_fail(ctx, &err));
 	list = json_object_get(params, "containers");

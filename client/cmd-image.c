@@ -69,22 +69,8 @@ image_call(struct berth_client *c, const char *method,
 
 /* A failed call's exit: the daemon's error as Docker words it, else a
  * local failure. */
-static int
-image_fail(struct cmd_ctx *ctx, const struct berth_reply *reply,
-    const struct berth_error *err)
-{
-	return (reply->error ? cli_fail_daemon(ctx, err) : cli_fail(ctx, err));
-}
-
-static bool
-is_not_found(const struct berth_error *err)
-{
-	return (berth_error_is(err, "io.berth.Image.NotFound"));
-}
-
 /* image inspect */
 
-static int cmd_image_inspect_exec(struct cmd_ctx *, const struct args *);
 
 static const struct args_flag cmd_image_inspect_flags[] = {
 	{ "format", 'f', "FORMAT", "Format output using a Go template subset "
@@ -99,75 +85,8 @@ const struct cmd_entry cmd_image_inspect_entry = {
 	.flags = cmd_image_inspect_flags,
 	.args_min = 1,
 	.args_max = -1,
-	.exec = cmd_image_inspect_exec,
+	.exec = cmd_inspect_exec,
 };
-
-static int
-cmd_image_inspect_exec(struct cmd_ctx *ctx, const struct args *args)
-{
-	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
-	cleanup_reply struct berth_reply reply = BERTH_REPLY_INIT;
-	cleanup_client struct berth_client *c = NULL;
-	cleanup_json json_t *out = json_array();
-	const char *format = args_get(args, "format");
-	struct fmt_template *t = NULL;
-	struct image_params p;
-	int i, failed = 0;
-	char *line;
-	json_t *j;
-
-	if (format != NULL && *format != '\0' && strcmp(format, "json") != 0 &&
-	    fmt_parse(format, &t, &err) < 0)
-		return (cli_usage_error(ctx, ctx->entry, "%s",
-		    berth_error_message(&err)));
-	if (cli_connect(ctx, &c, &err) < 0) {
-		fmt_free(t);
-		return (cli_fail(ctx, &err));
-	}
-	for (i = 0; i < args->argc; i++) {
-		memset(&p, 0, sizeof(p));
-		param_str(&p, "image", args->argv[i]);
-		if (image_call(c, "io.berth.Image.Inspect", &p, &reply,
-		    &err) < 0) {
-			if (!reply.error) {
-				fmt_free(t);
-				return (cli_fail(ctx, &err));
-			}
-			if (is_not_found(&err))
-				fprintf(ctx->err, "Error: No such image: %s\n",
-				    args->argv[i]);
-			else
-				fprintf(ctx->err, "Error response from daemon: "
-				    "%s\n", berth_error_message(&err));
-			failed++;
-			continue;
-		}
-		if ((j = jsonmp_from_msgpack(berth_map_get(reply.parameters,
-		    "image"), &err)) == NULL) {
-			fmt_free(t);
-			return (cli_fail(ctx, &err));
-		}
-		if (t != NULL) {
-			line = fmt_render(t, j, &err);
-			json_decref(j);
-			if (line == NULL) {
-				fmt_free(t);
-				return (cli_fail(ctx, &err));
-			}
-			fprintf(ctx->out, "%s\n", line);
-			free(line);
-		} else
-			json_array_append_new(out, j);
-	}
-	fmt_free(t);
-	if (t == NULL) {
-		if (json_dumpf(out, ctx->out, JSON_INDENT(4)) < 0)
-			return (CLI_EXIT_ENGINE);
-		fputc('\n', ctx->out);
-	}
-	fflush(ctx->out);
-	return (failed > 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK);
-}
 
 /* tag */
 
@@ -203,7 +122,7 @@ cmd_tag_exec(struct cmd_ctx *ctx, const struct args *args)
 	if (cli_connect(ctx, &c, &err) < 0)
 		return (cli_fail(ctx, &err));
 	if (image_call(c, "io.berth.Image.Tag", &p, &reply, &err) < 0)
-		return (image_fail(ctx, &reply, &err));
+		return (cli_fail_reply(ctx, &reply, &err));
 	return (CLI_EXIT_OK);
 }
 
@@ -383,7 +302,7 @@ cmd_history_exec(struct cmd_ctx *ctx, const struct args *args)
 	if (cli_connect(ctx, &c, &err) < 0)
 		return (cli_fail(ctx, &err));
 	if (image_call(c, "io.berth.Image.History", &p, &reply, &err) < 0)
-		return (image_fail(ctx, &reply, &err));
+		return (cli_fail_reply(ctx, &reply, &err));
 	if ((params = jsonmp_from_msgpack(reply.parameters, &err)) == NULL)
 		return (cli_fail(ctx, &err));
 	if (format != NULL && strcmp(format, "json") == 0)
@@ -446,7 +365,7 @@ cmd_image_prune_exec(struct cmd_ctx *ctx, const struct args *args)
 	if (cli_connect(ctx, &c, &err) < 0)
 		return (cli_fail(ctx, &err));
 	if (image_call(c, "io.berth.Image.Prune", &p, &reply, &err) < 0)
-		return (image_fail(ctx, &reply, &err));
+		return (cli_fail_reply(ctx, &reply, &err));
 	u = berth_map_get(reply.parameters, "untagged");
 	d = berth_map_get(reply.parameters, "deleted");
 	if ((u != NULL && u->type == MSGPACK_OBJECT_ARRAY &&

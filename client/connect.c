@@ -112,3 +112,10 @@ cli_format_json(struct cmd_ctx *ctx, const struct cmd_entry *entry,
 	    "supported", format);
 	return (-1);
 }
+
+int
+cli_fail_reply(struct cmd_ctx *ctx, const struct berth_reply *reply,
+    const struct berth_error *err)
+{
+	return (reply->error ? cli_fail_daemon(ctx, err) : cli_fail(ctx, err));
+}

@@ -30,8 +30,6 @@ int	container_call(struct berth_client *c, const char *method,
 	    struct berth_error *err);
 /* A failed call's exit, as image_fail: the daemon's error as Docker
  * words it, else a local failure. */
-int	container_fail(struct cmd_ctx *ctx, const struct berth_reply *reply,
-	    const struct berth_error *err);
 /* {"container": name} plus, when key is not NULL, key: value (stolen). */
 json_t	*container_params(const char *name, const char *key, json_t *value);
 /* Ask "[y/N]" on ctx->out after the warning; true for y or yes. */
@@ -81,6 +79,11 @@ int	container_wait_readable(int fd, int sigfd,
  * StartFailed) after printing the error.  With auto_remove, a container
  * whose start failed is removed.
  */
+/* Start failed: the message, Docker's exit code (126, 127, 125), and
+ * with auto_remove the container removed. */
+int	container_start_failed(struct cmd_ctx *ctx, const char *id,
+	    bool auto_remove, const struct berth_reply *reply,
+	    const struct berth_error *err);
 int	container_attach_start(struct cmd_ctx *ctx, struct berth_client *cw,
 	    const char *id, bool auto_remove);
 

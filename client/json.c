@@ -241,6 +241,11 @@ jsonmp_from_msgpack(const msgpack_object *o, struct berth_error *err)
 {
 	json_t *j = NULL;
 
+	if (o == NULL) {
+		berth_error_set(err, BERTH_E_PROTOCOL, 0, "the reply lacks "
+		    "the value asked for");
+		return (NULL);
+	}
 	switch (o->type) {
 	case MSGPACK_OBJECT_NIL:
 		j = json_null();

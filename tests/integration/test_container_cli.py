@@ -380,3 +380,12 @@ def test_pause_and_unpause(ctx):
         b.ok("pause", "p")
         assert b.ok("rm", "-f", "p") == "p\n"
         assert b.ps("-a", "-q") == []
+
+
+def test_run_detached_start_failures_keep_dockers_codes(ctx):
+    with Busybox(ctx) as b:
+        for cmd, code in ((["nosuch"], 127), (["/etc/passwd"], 126)):
+            p = b.run("run", "-d", "--rm", "busybox", *cmd)
+            assert p.returncode == code, (cmd, p)
+            assert p.stderr.strip(), p
+        assert b.ps("-a", "-q") == []
