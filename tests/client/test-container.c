@@ -439,7 +439,9 @@ test_cli_usage(void)
 	run_free(&r);
 	run_cli(&r, (const char *[]){ "berth", NODAEMON, "ps", "-f", "x=y",
 	    NULL });
-	CHECK(r.rc == CLI_EXIT_ENGINE);
+	/* Refused before any connection is tried. */
+	CHECK(r.rc == CLI_EXIT_ENGINE && strstr(r.err, "x") != NULL &&
+	    strstr(r.err, "Cannot connect") == NULL);
 	run_free(&r);
 	run_cli(&r, (const char *[]){ "berth", NODAEMON, "kill", "-s", "NOPE",
 	    "c", NULL });
@@ -448,7 +450,8 @@ test_cli_usage(void)
 	run_free(&r);
 	run_cli(&r, (const char *[]){ "berth", NODAEMON, "logs", "--since",
 	    "whenever", "c", NULL });
-	CHECK(r.rc == CLI_EXIT_ENGINE);
+	CHECK(r.rc == CLI_EXIT_ENGINE && strstr(r.err, "whenever") != NULL &&
+	    strstr(r.err, "Cannot connect") == NULL);
 	run_free(&r);
 	run_cli(&r, (const char *[]){ "berth", NODAEMON, "container", "ls",
 	    NULL });

@@ -177,6 +177,57 @@ class Raw:
 CGROUP_PARENT = f"berth-test-{os.getpid()}"
 
 
+def cgroup_dirs(below=CGROUP_PARENT):
+    """The directories named below under every cgroup hierarchy (v1
+    controllers, the hybrid unified tree, or a pure v2 root)."""
+    root = "/sys/fs/cgroup"
+    out = []
+    if os.path.isdir(os.path.join(root, below)):
+        out.append(os.path.join(root, below))
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return out
+    for n in names:
+        p = os.path.join(root, n, below)
+        if os.path.isdir(p):
+            out.append(p)
+    return out
+
+
+def sweep_cgroups(ids):
+    """After a test's daemon: the cgroups of its containers that are
+    left (a failed test) are emptied with SIGKILL and removed, and the
+    tests' parent if nothing else is in it."""
+    for top in cgroup_dirs():
+        for cid in ids:
+            d = os.path.join(top, cid)
+            if not os.path.isdir(d):
+                continue
+            try:
+                with open(os.path.join(d, "cgroup.procs")) as f:
+                    pids = f.read().split()
+            except OSError:
+                pids = []
+            for pid in pids:
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except (ProcessLookupError, ValueError):
+                    pass
+            for _ in range(100):
+                try:
+                    os.rmdir(d)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.02)
+        try:
+            os.rmdir(top)
+        except OSError:
+            pass
+
+
 class Daemon:
     """berthd on temporary roots.
 
@@ -367,13 +418,20 @@ class Daemon:
         try:
             if self.proc is not None and self.proc.poll() is None:
                 try:
-                    self.stop(check=False, timeout=5)
+                    # Past berthd's drain: it stops its containers.
+                    self.stop(check=False, timeout=STOP_TIMEOUT)
                 except AssertionError:
                     pass
                 self.kill()
         finally:
-            if self.own_dir:
-                shutil.rmtree(self.dir, ignore_errors=True)
+            try:
+                ctrs = os.path.join(self.root, "containers")
+                sweep_cgroups([n for n in (os.listdir(ctrs) if
+                                           os.path.isdir(ctrs) else [])
+                               if not n.startswith(".")])
+            finally:
+                if self.own_dir:
+                    shutil.rmtree(self.dir, ignore_errors=True)
 
     # looking at it
 

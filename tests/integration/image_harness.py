@@ -134,10 +134,16 @@ class Upgraded:
             return params
 
     def _expect_closed(self):
+        """berthd closes an upgraded connection after its final reply:
+        EOF (or a reset) soon, not silence."""
+        self.sock.settimeout(5)
         try:
             extra = self.recv_frame()
-        except (ConnectionResetError, socket.timeout):
+        except ConnectionResetError:
             return
+        except socket.timeout:
+            raise AssertionError("the connection stayed open after the "
+                                 "final reply") from None
         assert extra is None, f"frame after the final reply: {extra!r}"
 
 

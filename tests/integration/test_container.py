@@ -11,7 +11,7 @@ import threading
 import time
 
 import berth
-from harness import CGROUP_PARENT, Daemon, wait_for, need_root
+from harness import Daemon, cgroup_dirs, wait_for, need_root
 from image_harness import busybox, load
 
 C = "io.berth.Container."
@@ -59,20 +59,15 @@ def text(records, stream=None):
     return b"".join(d for s, d in records if stream in (None, s)).decode()
 
 
-def cgroup_dirs(cid=None):
-    out = []
-    for ctrl in ("memory", "pids", "cpu", "unified"):
-        p = os.path.join("/sys/fs/cgroup", ctrl, CGROUP_PARENT)
-        if cid is not None:
-            p = os.path.join(p, cid)
-        if os.path.isdir(p):
-            out.append(p)
-    return out
+def ctr_cgroups(cid):
+    """The container's cgroup directories, in every hierarchy."""
+    return [os.path.join(p, cid) for p in cgroup_dirs()
+            if os.path.isdir(os.path.join(p, cid))]
 
 
 def assert_gone(d, cid):
     assert not os.path.exists(os.path.join(d.root, "containers", cid)), cid
-    assert cgroup_dirs(cid) == [], cgroup_dirs(cid)
+    assert ctr_cgroups(cid) == [], ctr_cgroups(cid)
     assert call(d, "List", all=True)["containers"] == [] or \
         cid not in [c["id"] for c in call(d, "List", all=True)["containers"]]
 
@@ -292,7 +287,7 @@ def test_sigterm_stops_containers_and_sigkill_restart_recovers(ctx):
         wait_for(lambda: not os.path.exists(f"/proc/{pid}") or
                  open(f"/proc/{pid}/stat").read().split()[2] == "Z", 10,
                  "the orphan killed")
-        assert cgroup_dirs(cid) == []
+        assert ctr_cgroups(cid) == []
         # SIGTERM: berthd stops what runs (SIGTERM, then SIGKILL) and
         # exits 0 with the state recorded.
         call(d, "Start", container=cid)
@@ -316,7 +311,7 @@ def test_many_containers_at_once(ctx):
             call(d, "Remove", container=cid, force=True)
         assert call(d, "List", all=True)["containers"] == []
         for cid in ids:
-            assert cgroup_dirs(cid) == []
+            assert ctr_cgroups(cid) == []
 
 
 def test_pause_freezes_and_unpause_thaws(ctx):
@@ -412,3 +407,26 @@ def test_overlong_names_and_signals_are_refused(ctx):
                      signal="S" * 100)
         assert call(d, "List")["containers"][0]["state"] == "running"
         call(d, "Remove", container=cid, force=True)
+
+
+def test_a_container_holds_its_image(ctx):
+    """A container's lease keeps its image from rmi and prune; with the
+    container gone, the image goes."""
+    I = "io.berth.Image."
+    with daemon(ctx) as d:
+        cid = create(d, ["true"])
+        with d.client(timeout=60) as c:
+            img = c.call(I + "List")["images"][0]
+            assert img["containers"] == 1, img
+            for name in ("busybox", img["id"]):
+                try:
+                    c.call(I + "Remove", image=name)
+                    raise AssertionError(f"rmi {name} while in use")
+                except berth.BerthError as e:
+                    assert e.name == I + "InUse", e
+            c.call(I + "Prune", all=True)
+            assert [i["id"] for i in c.call(I + "List")["images"]] == \
+                [img["id"]]
+            call(d, "Remove", container=cid)
+            r = c.call(I + "Remove", image="busybox")
+            assert r["deleted"] == [img["id"]], r
