@@ -118,8 +118,11 @@ def test_cli_save_refuses_a_terminal(ctx):
         ok(berth(ctx, d, "load", "-i", _archive(tmp)))
         pid, fd = pty.fork()
         if pid == 0:
-            os.execv(ctx.berth, [ctx.berth, "-H", d.address, "save",
-                                 "busybox"])
+            try:
+                os.execv(ctx.berth, [ctx.berth, "-H", d.address, "save",
+                                     "busybox"])
+            finally:
+                os._exit(127)
         out = b""
         while True:
             r, _, _ = select.select([fd], [], [], 30)
@@ -205,8 +208,11 @@ def test_cli_load_shows_progress_on_a_terminal(ctx):
         path = _archive(tmp)
         pid, fd = pty.fork()
         if pid == 0:
-            os.execv(ctx.berth, [ctx.berth, "-H", d.address, "load", "-i",
-                                 path])
+            try:
+                os.execv(ctx.berth, [ctx.berth, "-H", d.address, "load",
+                                     "-i", path])
+            finally:
+                os._exit(127)
         out = b""
         while True:
             r, _, _ = select.select([fd], [], [], 60)
