@@ -248,8 +248,8 @@ container_find(struct daemon *d, const char *name, struct container **out,
 
 /* ---- names and ids ------------------------------------------------ */
 
-static bool
-name_valid(const char *s)
+bool
+container_name_valid(const char *s)
 {
 	size_t i;
 
@@ -345,8 +345,8 @@ image_lowers(struct daemon *d, json_t *doc, char ***out,
 	return (0);
 }
 
-static int
-snapshot_of(struct container *c, bool create, struct snapshot *snap,
+int
+container_snapshot(struct container *c, bool create, struct snapshot *snap,
     struct berth_error *err)
 {
 	cleanup_json json_t *doc = NULL;
@@ -411,7 +411,7 @@ container_create(struct daemon *d, const char *name, json_t *config,
 	const char *image;
 	size_t i;
 
-	if (name != NULL && !name_valid(name)) {
+	if (name != NULL && !container_name_valid(name)) {
 		berth_error_set(err, CTR_E_INVALID_NAME, 0, "invalid container "
 		    "name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
 		    name);
@@ -438,7 +438,7 @@ container_create(struct daemon *d, const char *name, json_t *config,
 		berth_error_sys(err, "create container");
 		goto fail;
 	}
-	if (snapshot_of(c, true, &snap, err) < 0)
+	if (container_snapshot(c, true, &snap, err) < 0)
 		goto fail;
 	/* The spec is built now once, so that a bad bind, ulimit,
 	 * capability or command is refused by create, as Docker does, and
@@ -659,7 +659,7 @@ container_start(struct container *c, struct berth_error *err)
 	memset(&spec, 0, sizeof(spec));
 	if (spec_init_default(&spec, err) < 0)
 		return (-1);
-	if (snapshot_of(c, false, &snap, err) < 0)
+	if (container_snapshot(c, false, &snap, err) < 0)
 		goto out;
 	have_snap = true;
 	if (container_spec(c, &snap, &spec, err) < 0)

@@ -118,6 +118,12 @@ int	container_remove(struct container *c, bool force,
 	    struct berth_error *err);
 int	container_save(struct container *c, struct berth_error *err);
 const char *container_state_name(enum ctr_state s);
+/* [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most CTR_NAME_MAX. */
+bool	container_name_valid(const char *s);
+/* The container's snapshot (made with create, else opened). */
+struct snapshot;
+int	container_snapshot(struct container *c, bool create,
+	    struct snapshot *snap, struct berth_error *err);
 int	container_stop_signal(struct container *c);
 int	container_stop_timeout(struct container *c);
 int	signal_parse(const char *s, int *sig, struct berth_error *err);
