@@ -1,6 +1,7 @@
 # berth: build, test, install.  See README.md.
 #
-#   make            build/berthd, build/berth, build/libberth.{a,so}
+#   make            build/berthd, build/berth, build/libberth.{a,so},
+#                   build/berth-init
 #   make test       install missing packages, build, run every test
 #   make asan       the same under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz       libFuzzer targets with clang, each run FUZZ_TIME seconds
@@ -11,6 +12,7 @@ VERSION		:= 0.1.0
 PREFIX		?= /usr/local
 BINDIR		?= $(PREFIX)/bin
 LIBDIR		?= $(PREFIX)/lib
+LIBEXECDIR	?= $(PREFIX)/libexec
 INCLUDEDIR	?= $(PREFIX)/include
 DATADIR		?= $(PREFIX)/share
 UNITDIR		?= $(PREFIX)/lib/systemd/system
@@ -35,6 +37,7 @@ CFLAGS		+= $(OPT) -std=gnu11 -Wall -Wextra $(WERROR) $(SANITIZE) \
 		   -iquote store \
 		   -iquote $(BUILD)/gen \
 		   -DBERTH_VERSION='"$(VERSION)"' -DBERTH_URL='"$(BERTH_URL)"' \
+		   -DBERTH_INIT_PATH='"$(LIBEXECDIR)/berth/berth-init"' \
 		   $(PKG_CFLAGS)
 LDFLAGS		+= $(SANITIZE)
 LDLIBS		+= $(PKG_LIBS) -lm
@@ -71,10 +74,11 @@ LIBBERTH_SO	:= $(BUILD)/libberth.so.0
 LIBRUNTIME	:= $(BUILD)/libberth-runtime.a
 RUNTIME_CLI	:= $(BUILD)/berth-runtime
 LIBSTORE	:= $(BUILD)/libberth-store.a
+INIT		:= $(BUILD)/berth-init
 
 .PHONY: all deps test check unit asan fuzz bench install uninstall clean run
 
-all: $(DAEMON) $(CLI) $(RUNTIME_CLI) $(LIBBERTH_A) $(LIBBERTH_SO) \
+all: $(DAEMON) $(CLI) $(RUNTIME_CLI) $(INIT) $(LIBBERTH_A) $(LIBBERTH_SO) \
 	$(BUILD)/berth.pc \
 	$(UNIT_BIN) $(BENCH_BIN)
 
@@ -124,6 +128,13 @@ $(DAEMON): $(DAEMON_OBJ) $(LIBSTORE) $(LIBRUNTIME) $(LIBPROTO)
 
 $(CLI): $(CLI_OBJ) $(LIBBERTH_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The containers' --init (berthd --init-path): static, so it runs in any
+# image, and never sanitized, since ASan does not link statically.
+$(INIT): runtime/init/berth-init.c
+	@mkdir -p $(@D)
+	$(CC) $(OPT) -std=gnu11 -Wall -Wextra $(WERROR) -D_GNU_SOURCE -static \
+	    -o $@ $<
 
 # A unit test links the module it tests: the protocol library always, the
 # client library too.
@@ -185,8 +196,10 @@ run: deps all
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
-	    $(DESTDIR)$(INCLUDEDIR)/berth $(DESTDIR)$(UNITDIR)
+	    $(DESTDIR)$(INCLUDEDIR)/berth $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(LIBEXECDIR)/berth
 	install -m 0755 $(DAEMON) $(CLI) $(RUNTIME_CLI) $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(INIT) $(DESTDIR)$(LIBEXECDIR)/berth/
 	install -m 0644 $(LIBBERTH_A) $(DESTDIR)$(LIBDIR)/
 	install -m 0755 $(LIBBERTH_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf libberth.so.0 $(DESTDIR)$(LIBDIR)/libberth.so
@@ -204,7 +217,7 @@ uninstall:
 	    $(DESTDIR)$(LIBDIR)/pkgconfig/berth.pc \
 	    $(DESTDIR)$(UNITDIR)/berthd.service \
 	    $(DESTDIR)$(UNITDIR)/berthd.socket
-	rm -rf $(DESTDIR)$(INCLUDEDIR)/berth
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/berth $(DESTDIR)$(LIBEXECDIR)/berth
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -7,11 +7,13 @@
  */
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "caps.h"
 #include "cleanup.h"
@@ -25,6 +27,8 @@
 
 #define DEFAULT_PATH \
 	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+/* Where --init's init appears: on /dev's tmpfs, as Docker puts it. */
+#define INIT_TARGET	"/dev/init"
 
 static int
 bad(struct berth_error *err, const char *field, const char *fmt,
@@ -393,6 +397,56 @@ set_resources(struct container *c, struct rt_spec *spec,
 	return (0);
 }
 
+/*
+ * --init: berthd's init (--init-path) bound read-only on /dev/init and run
+ * as pid 1 with the command after "--", as Docker's docker-init.  /dev is
+ * a tmpfs of the container's own, so the image's root is not touched and
+ * --read-only still works.  Last of the mounts: a bind on /dev would hide
+ * it.  Inspect and ps still show the command alone (set_args).
+ */
+static int
+set_init(struct container *c, struct rt_spec *spec, struct berth_error *err)
+{
+	static const char *const opts[] = { "bind", "ro", "nosuid", "nodev" };
+	const char *path = c->d->cfg.init_path;
+	struct stat st;
+	char **args;
+	size_t n;
+	int e;
+
+	if (!json_is_true(host_setting(c, "init")))
+		return (0);
+	if (path == NULL)
+		return (bad(err, "init", "%s", "--init: berthd has no init "
+		    "(berthd --init-path)"));
+	/* What execve would say: a directory is EACCES too. */
+	e = stat(path, &st) < 0 ? errno : !S_ISREG(st.st_mode) ? EACCES :
+	    access(path, X_OK) < 0 ? errno : 0;
+	if (e != 0) {
+		berth_error_set(err, CTR_E_CONFIG, e, "--init: cannot run "
+		    "berthd's init %s (berthd --init-path)", path);
+		berth_error_param_str(err, "path", path);
+		return (berth_error_param_str(err, "field", "init"));
+	}
+	if (add_mount(spec, INIT_TARGET, "bind", path, opts,
+	    sizeof(opts) / sizeof(opts[0]), err) < 0)
+		return (-1);
+	for (n = 0; spec->process.args[n] != NULL; n++)
+		;
+	if ((args = calloc(n + 3, sizeof(*args))) == NULL ||
+	    (args[0] = strdup(INIT_TARGET)) == NULL ||
+	    (args[1] = strdup("--")) == NULL) {
+		if (args != NULL)
+			free(args[0]);
+		free(args);
+		return (berth_error_sys(err, "init"));
+	}
+	memcpy(args + 2, spec->process.args, n * sizeof(*args));
+	free(spec->process.args);
+	spec->process.args = args;
+	return (0);
+}
+
 int
 container_spec(struct container *c, const struct snapshot *snap,
     struct rt_spec *spec, struct berth_error *err)
@@ -401,8 +455,6 @@ container_spec(struct container *c, const struct snapshot *snap,
 	const char *hostname;
 	char shortid[13];
 
-	if (json_is_true(host_setting(c, "init")))
-		return (bad(err, "init", "%s", "--init is not supported yet"));
 	memcpy(shortid, c->id, 12);
 	shortid[12] = '\0';
 	free(spec->id);
@@ -446,7 +498,8 @@ container_spec(struct container *c, const struct snapshot *snap,
 		return (berth_error_sys(err, "cgroup path"));
 	}
 	if (set_caps(c, spec, err) < 0 || set_mounts(c, spec, err) < 0 ||
-	    set_rlimits(c, spec, err) < 0 || set_resources(c, spec, err) < 0)
+	    set_rlimits(c, spec, err) < 0 || set_resources(c, spec, err) < 0 ||
+	    set_init(c, spec, err) < 0)
 		return (-1);
 	if (json_is_true(host_setting(c, "seccomp_unconfined"))) {
 		seccomp_profile_free(spec->seccomp);

@@ -22,6 +22,7 @@ struct evconnlistener;
 struct peer;
 struct job;
 struct container;
+struct events;
 struct store;
 
 struct daemon_config {
@@ -35,6 +36,7 @@ struct daemon_config {
 	int		 frame_timeout;	/* seconds */
 	int		 max_connections;
 	const char	*cgroup_parent;	/* containers' cgroups go below */
+	const char	*init_path;	/* what --init runs as /dev/init */
 };
 
 struct listener {
@@ -67,6 +69,7 @@ struct daemon {
 	struct store		*store;		/* ROOT: images and layers */
 	int			 self_fd;	/* our binary, for helpers */
 	struct container_list	 containers;
+	struct events		*events;	/* the ring and subscribers */
 
 	struct event		*reaper;
 	struct event		*idle_timer;

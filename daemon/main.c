@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -23,6 +24,9 @@
 #define DEFAULT_SOCKET		"/run/berth/berth.sock"
 #define DEFAULT_ROOT		"/var/lib/berth"
 #define DEFAULT_RUN_ROOT	"/run/berth"
+#ifndef BERTH_INIT_PATH
+#define BERTH_INIT_PATH		"/usr/local/libexec/berth/berth-init"
+#endif
 
 static void
 usage(FILE *f)
@@ -40,6 +44,9 @@ usage(FILE *f)
 "  --frame-timeout SECS   time a started frame has to complete (default %d)\n"
 "  --max-connections N    connections served at once (default %d)\n"
 "  --cgroup-parent NAME   cgroup of the containers' cgroups (default berth)\n"
+"  --init-path PATH       the init 'run --init' runs as /dev/init (default\n"
+"                         berth-init beside berthd, else\n"
+"                         " BERTH_INIT_PATH ")\n"
 "  --version              print the version and exit\n"
 "\n"
 "With LISTEN_FDS set by systemd socket activation, berthd serves the\n"
@@ -87,7 +94,8 @@ parse_options(int argc, char **argv, struct daemon_config *cfg)
 	enum {
 		OPT_SOCKET = 256, OPT_ROOT, OPT_RUN_ROOT, OPT_GROUP,
 		OPT_IDLE_EXIT, OPT_LOG_LEVEL, OPT_MAX_FRAME, OPT_FRAME_TIMEOUT,
-		OPT_MAX_CONNECTIONS, OPT_CGROUP_PARENT, OPT_VERSION, OPT_HELP,
+		OPT_MAX_CONNECTIONS, OPT_CGROUP_PARENT, OPT_INIT_PATH,
+		OPT_VERSION, OPT_HELP,
 	};
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, OPT_SOCKET },
@@ -102,6 +110,7 @@ parse_options(int argc, char **argv, struct daemon_config *cfg)
 		    OPT_MAX_CONNECTIONS },
 		{ "cgroup-parent", required_argument, NULL,
 		    OPT_CGROUP_PARENT },
+		{ "init-path", required_argument, NULL, OPT_INIT_PATH },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -173,6 +182,16 @@ parse_options(int argc, char **argv, struct daemon_config *cfg)
 			}
 			cfg->cgroup_parent = optarg;
 			break;
+		case OPT_INIT_PATH:
+			/* Bound into containers from the host's root: it is
+			 * checked when a container asks for it, not here. */
+			if (optarg[0] != '/') {
+				fprintf(stderr, "berthd: --init-path: '%s' is "
+				    "not an absolute path\n", optarg);
+				return (-1);
+			}
+			cfg->init_path = optarg;
+			break;
 		case OPT_VERSION:
 			printf("berthd version %s\n", BERTH_VERSION);
 			exit(0);
@@ -194,6 +213,27 @@ parse_options(int argc, char **argv, struct daemon_config *cfg)
 	return (0);
 }
 
+/* berth-init beside our own binary (a build directory, or a bin
+ * directory holding everything), else where make install puts it. */
+static const char *
+default_init_path(char *buf, size_t size)
+{
+	ssize_t n;
+	char *slash;
+
+	n = readlink("/proc/self/exe", buf, size - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		if ((slash = strrchr(buf, '/')) != NULL &&
+		    (size_t)(slash - buf) + sizeof("/berth-init") <= size) {
+			strcpy(slash, "/berth-init");
+			if (access(buf, X_OK) == 0)
+				return (buf);
+		}
+	}
+	return (BERTH_INIT_PATH);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -209,6 +249,7 @@ main(int argc, char **argv)
 		},
 	};
 	struct berth_error err = BERTH_ERROR_INIT;
+	char init_path[PATH_MAX];
 	int status;
 
 	/* A helper process for the daemon (job.h), not a daemon. */
@@ -217,6 +258,9 @@ main(int argc, char **argv)
 	d.self_fd = -1;
 	if (parse_options(argc, argv, &d.cfg) < 0)
 		return (2);
+	if (d.cfg.init_path == NULL)
+		d.cfg.init_path = default_init_path(init_path,
+		    sizeof(init_path));
 	signal(SIGPIPE, SIG_IGN);
 	d.nofile = raise_nofile();
 	if (daemon_init(&d, &err) < 0) {

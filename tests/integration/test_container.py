@@ -358,7 +358,6 @@ def test_create_refuses_bad_config_and_leaves_nothing(ctx):
             {"name": "nofile", "soft": 10, "hard": 5}]}}, "ulimits"),
         ({"cmd": ["true"], "host": {"tmpfs": {"rel": ""}}}, "tmpfs"),
         ({"cmd": ["true"], "working_dir": "rel"}, "working_dir"),
-        ({"cmd": ["true"], "host": {"init": True}}, "init"),
         ({"cmd": [], "entrypoint": []}, "cmd"),
     ]
     with daemon(ctx) as d:
