@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "container.h"
@@ -67,6 +68,10 @@ static const struct args_flag cmd_create_flags[] = {
 static const struct args_flag cmd_run_flags[] = {
 	{ "detach", 'd', NULL, "Run container in background and print "
 	    "container ID" },
+	{ "detach-keys", 0, "STRING", "Override the key sequence for "
+	    "detaching a container" },
+	{ "sig-proxy", 0, "BOOL", "Proxy received signals to the process "
+	    "(default true; never with -t)" },
 	CREATE_FLAGS,
 	{ NULL, 0, NULL, NULL }
 };
@@ -368,11 +373,35 @@ oom:
 }
 
 json_t *
+container_env(const struct args *a, char *(*get_env)(const char *),
+    struct berth_error *err)
+{
+	cleanup_json json_t *env = json_array();
+	const char *const *v;
+	int i, nv;
+
+	if (env == NULL)
+		return (NULL);
+	v = args_all(a, "env-file", &nv);
+	for (i = 0; i < nv; i++)
+		if (read_kv_file(v[i], "variable", env, true, get_env,
+		    err) < 0)
+			return (NULL);
+	v = args_all(a, "env", &nv);
+	for (i = 0; i < nv; i++)
+		if (add_env(env, v[i], get_env) < 0) {
+			berth_error_sys(err, "env");
+			return (NULL);
+		}
+	return (json_incref(env));
+}
+
+json_t *
 container_create_params(const struct args *a,
     char *(*get_env)(const char *), struct berth_error *err)
 {
 	cleanup_json json_t *p = json_object(), *cfg = json_object(),
-	    *env = json_array(), *labels = json_object(), *lines = NULL;
+	    *env = NULL, *labels = json_object(), *lines = NULL;
 	json_t *host, *l;
 	const char *const *v;
 	const char *s, *eq;
@@ -380,7 +409,7 @@ container_create_params(const struct args *a,
 	size_t k;
 	int64_t n;
 
-	if (p == NULL || cfg == NULL || env == NULL || labels == NULL)
+	if (p == NULL || cfg == NULL || labels == NULL)
 		goto oom;
 	if (a->argc < 1) {
 		berth_error_set(err, CLI_E_USAGE, 0, "requires at least 1 "
@@ -399,15 +428,8 @@ container_create_params(const struct args *a,
 		if (a->argc == 1)
 			json_object_set_new(cfg, "cmd", json_array());
 	}
-	v = args_all(a, "env-file", &nv);
-	for (i = 0; i < nv; i++)
-		if (read_kv_file(v[i], "variable", env, true, get_env,
-		    err) < 0)
-			return (NULL);
-	v = args_all(a, "env", &nv);
-	for (i = 0; i < nv; i++)
-		if (add_env(env, v[i], get_env) < 0)
-			goto oom;
+	if ((env = container_env(a, get_env, err)) == NULL)
+		return (NULL);
 	if (json_array_size(env) > 0)
 		json_object_set(cfg, "env", env);
 	if ((lines = json_array()) == NULL)
@@ -498,6 +520,12 @@ create(struct cmd_ctx *ctx, const struct args *a, struct berth_client **c,
 			cli_fail(ctx, &err);
 		return (NULL);
 	}
+	/* run -i in the foreground: the client's end of input closes
+	 * the container's stdin (Docker's StdinOnce). */
+	if (strcmp(ctx->entry->name, "run") == 0 && args_has(a,
+	    "interactive") && !args_has(a, "detach"))
+		json_object_set_new(json_object_get(p, "config"),
+		    "stdin_once", json_true());
 	if (cli_connect(ctx, c, &err) < 0) {
 		cli_fail(ctx, &err);
 		return (NULL);
@@ -545,22 +573,29 @@ cmd_run_exec(struct cmd_ctx *ctx, const struct args *a)
 	cleanup_client struct berth_client *c = NULL;
 	cleanup_free char *id = NULL;
 	cleanup_json json_t *sp = NULL;
+	struct attach_opts ao;
+	const char *proxy;
 	bool detach, rm;
 	int rc;
 
 	detach = args_has(a, "detach");
 	rm = args_has(a, "rm");
-	if (!detach && (args_has(a, "interactive") || args_has(a, "tty"))) {
-		fprintf(ctx->err, "Error: interactive sessions (-i, -t) are "
-		    "not supported by berthd yet: run without them, or with "
-		    "-d\n");
-		return (CLI_EXIT_ENGINE);
+	memset(&ao, 0, sizeof(ao));
+	ao.in = args_has(a, "interactive");
+	ao.tty = args_has(a, "tty");
+	ao.detach_keys = args_get(a, "detach-keys");
+	proxy = args_get(a, "sig-proxy");
+	ao.sig_proxy = !ao.tty && (proxy == NULL || strcmp(proxy, "true") ==
+	    0 || strcmp(proxy, "1") == 0);
+	if (!detach && ao.in && ao.tty && !isatty(fileno(ctx->in))) {
+		fprintf(ctx->err, "the input device is not a TTY\n");
+		return (CLI_EXIT_FAILURE);
 	}
 	id = create(ctx, a, &c, &rc);
 	if (id == NULL)
 		return (rc);
 	if (!detach)
-		return (container_attach_start(ctx, c, id, rm));
+		return (container_attach_start(ctx, c, id, rm, &ao));
 	if ((sp = container_params(id, NULL, NULL)) == NULL)
 		return (CLI_EXIT_ENGINE);
 	if (container_call(c, "io.berth.Container.Start", sp, &reply,

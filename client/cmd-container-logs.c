@@ -194,29 +194,6 @@ cmd_logs_exec(struct cmd_ctx *ctx, const struct args *args)
 	return (CLI_EXIT_OK);
 }
 
-/* Attaching while starting. */
-
-struct attach {
-	struct cmd_ctx		*ctx;
-	const char		*id;
-};
-
-static void
-attach_signal(int sig, void *arg)
-{
-	struct attach *a = arg;
-	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
-	cleanup_reply struct berth_reply reply = BERTH_REPLY_INIT;
-	cleanup_client struct berth_client *c = NULL;
-	cleanup_json json_t *p = container_params(a->id, "signal",
-	    json_string(sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" :
-	    "SIGKILL"));
-
-	if (p != NULL && cli_connect(a->ctx, &c, &err) == 0)
-		(void)container_call(c, "io.berth.Container.Kill", p, &reply,
-		    &err);
-}
-
 static int
 start_failed(struct cmd_ctx *ctx, const struct berth_reply *reply,
     const struct berth_error *err)
@@ -238,6 +215,13 @@ start_failed(struct cmd_ctx *ctx, const struct berth_reply *reply,
 }
 
 int
+container_exec_failed(struct cmd_ctx *ctx, const struct berth_reply *reply,
+    const struct berth_error *err)
+{
+	return (start_failed(ctx, reply, err));
+}
+
+int
 container_start_failed(struct cmd_ctx *ctx, const char *id, bool auto_remove,
     const struct berth_reply *reply, const struct berth_error *err)
 {
@@ -254,76 +238,5 @@ container_start_failed(struct cmd_ctx *ctx, const char *id, bool auto_remove,
 	    cli_connect(ctx, &c, &e2) == 0)
 		(void)container_call(c, "io.berth.Container.Remove", rp, &r2,
 		    &e2);
-	return (rc);
-}
-
-int
-container_attach_start(struct cmd_ctx *ctx, struct berth_client *cw,
-    const char *id, bool auto_remove)
-{
-	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
-	cleanup_reply struct berth_reply reply = BERTH_REPLY_INIT;
-	cleanup_client struct berth_client *c = NULL;
-	cleanup_json json_t *wp = NULL, *sp = NULL, *lp = NULL;
-	const msgpack_object *code, *werr;
-	struct attach a = { ctx, id };
-	sigset_t mask, old;
-	int sigfd, rc;
-
-	wp = json_pack("{s:s, s:s}", "container", id, "condition",
-	    "next_exit");
-	sp = container_params(id, NULL, NULL);
-	lp = json_pack("{s:s, s:b, s:b, s:b}", "container", id, "follow", 1,
-	    "stdout", 1, "stderr", 1);
-	if (wp == NULL || sp == NULL || lp == NULL)
-		return (CLI_EXIT_ENGINE);
-	/* cw is a connection the daemon has served already, so it reads
-	 * the Wait before it has even accepted Start's new connection:
-	 * a container exiting at once cannot beat the Wait. */
-	if (container_send(cw, "io.berth.Container.Wait", wp, 0, &err) < 0 ||
-	    cli_connect(ctx, &c, &err) < 0)
-		return (cli_fail(ctx, &err));
-	/* Logs is pipelined behind Start on the same connection: the
-	 * daemon reads it right after starting the container, before it
-	 * can have seen a quick container exit (and, with --rm, removed
-	 * it with its log). */
-	if (container_send(c, "io.berth.Container.Start", sp, 0, &err) < 0 ||
-	    container_send(c, "io.berth.Container.Logs", lp, BERTH_CALL_MORE,
-	    &err) < 0)
-		return (cli_fail(ctx, &err));
-	if (berth_recv(c, &reply, &err) < 0)
-		return (container_start_failed(ctx, id, auto_remove, &reply,
-		    &err));
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, &old);
-	sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (container_follow(c, ctx->out, ctx->err, false, sigfd,
-	    attach_signal, &a, &err) < 0 && !berth_error_is(&err,
-	    CONTAINER_E_NOT_FOUND))
-		fprintf(ctx->err, "Error: logs: %s\n",
-		    berth_error_message(&err));
-	berth_error_clear(&err);
-	if (container_wait_readable(berth_client_fd(cw), sigfd, attach_signal,
-	    &a, &err) < 0 || berth_recv(cw, &reply, &err) < 0) {
-		(void)cli_fail_reply(ctx, &reply, &err);
-		rc = CLI_EXIT_ENGINE;
-	} else {
-		code = berth_map_get(reply.parameters, "exit_code");
-		werr = berth_map_get(reply.parameters, "error");
-		if (werr != NULL && werr->type == MSGPACK_OBJECT_STR &&
-		    werr->via.str.size > 0)
-			fprintf(ctx->err, "Error: %.*s\n",
-			    (int)werr->via.str.size, werr->via.str.ptr);
-		rc = code != NULL && code->type ==
-		    MSGPACK_OBJECT_POSITIVE_INTEGER ? (int)code->via.u64 :
-		    code != NULL && code->type ==
-		    MSGPACK_OBJECT_NEGATIVE_INTEGER ? (int)code->via.i64 :
-		    CLI_EXIT_ENGINE;
-	}
-	if (sigfd >= 0)
-		close(sigfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
 	return (rc);
 }

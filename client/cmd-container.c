@@ -79,10 +79,22 @@ timeout_arg(struct cmd_ctx *ctx, const struct args *args, int64_t *out)
 
 /* start */
 
+static bool
+map_true(const msgpack_object *map, const char *key)
+{
+	const msgpack_object *v = berth_map_get(map, key);
+
+	return (v != NULL && v->type == MSGPACK_OBJECT_BOOLEAN &&
+	    v->via.boolean);
+}
+
 static int cmd_start_exec(struct cmd_ctx *, const struct args *);
 
 static const struct args_flag cmd_start_flags[] = {
 	{ "attach", 'a', NULL, "Attach STDOUT/STDERR and forward signals" },
+	{ "detach-keys", 0, "STRING", "Override the key sequence for "
+	    "detaching a container" },
+	{ "interactive", 'i', NULL, "Attach container's STDIN" },
 	{ NULL, 0, NULL, NULL }
 };
 
@@ -105,17 +117,40 @@ cmd_start_exec(struct cmd_ctx *ctx, const struct args *args)
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	cleanup_reply struct berth_reply reply = BERTH_REPLY_INIT;
 	cleanup_client struct berth_client *c = NULL;
+	cleanup_json json_t *p = NULL;
+	const msgpack_object *doc, *cfg, *id;
+	struct attach_opts ao;
 
-	if (!args_has(args, "attach"))
+	if (!args_has(args, "attach") && !args_has(args, "interactive"))
 		return (each_container(ctx, args, "io.berth.Container.Start",
 		    name_params, NULL));
 	if (args->argc > 1)
 		return (cli_usage_error(ctx, ctx->entry, "you cannot start and "
 		    "attach multiple containers at once"));
+	/* Its config says whether it has a terminal and an open stdin;
+	 * the connection, served once, then carries the Wait. */
+	if ((p = container_params(args->argv[0], NULL, NULL)) == NULL)
+		return (CLI_EXIT_ENGINE);
 	if (cli_connect(ctx, &c, &err) < 0 || container_call(c,
-	    "io.berth.Service.Ping", NULL, &reply, &err) < 0)
+	    "io.berth.Container.Inspect", p, &reply, &err) < 0)
 		return (cli_fail_reply(ctx, &reply, &err));
-	return (container_attach_start(ctx, c, args->argv[0], false));
+	doc = berth_map_get(reply.parameters, "container");
+	cfg = berth_map_get(doc, "Config");
+	id = berth_map_get(doc, "Id");
+	memset(&ao, 0, sizeof(ao));
+	ao.tty = map_true(cfg, "Tty");
+	ao.in = args_has(args, "interactive") && map_true(cfg, "OpenStdin");
+	ao.sig_proxy = !ao.tty;
+	ao.detach_keys = args_get(args, "detach-keys");
+	if (id == NULL || id->type != MSGPACK_OBJECT_STR)
+		return (CLI_EXIT_ENGINE);
+	{
+		char hex[72];
+
+		snprintf(hex, sizeof(hex), "%.*s", (int)id->via.str.size,
+		    id->via.str.ptr);
+		return (container_attach_start(ctx, c, hex, false, &ao));
+	}
 }
 
 /* stop, restart */
@@ -636,13 +671,17 @@ cmd_container_prune_exec(struct cmd_ctx *ctx, const struct args *args)
 
 /* The group. */
 
+extern const struct cmd_entry cmd_container_attach_entry;
 extern const struct cmd_entry cmd_container_create_entry;
+extern const struct cmd_entry cmd_container_exec_entry;
 extern const struct cmd_entry cmd_container_logs_entry;
 extern const struct cmd_entry cmd_container_ls_entry;
 extern const struct cmd_entry cmd_container_run_entry;
 
 static const struct cmd_entry *const cmd_container_subs[] = {
+	&cmd_container_attach_entry,
 	&cmd_container_create_entry,
+	&cmd_container_exec_entry,
 	&cmd_container_inspect_entry,
 	&cmd_container_kill_entry,
 	&cmd_container_logs_entry,

@@ -58,6 +58,13 @@ void	fmt_log_time(int64_t ns, char *buf, size_t size);
  * getenv for "-e KEY" taken from the client's environment. */
 json_t	*container_create_params(const struct args *a,
 	    char *(*get_env)(const char *), struct berth_error *err);
+/* -e and --env-file (getenv for "-e KEY") as a JSON array. */
+json_t	*container_env(const struct args *a, char *(*get_env)(const char *),
+	    struct berth_error *err);
+/* Exec refused: the message, and Docker's exit code (126, 127 when
+ * the command cannot run, else 125 or 1 as for other calls). */
+int	container_exec_failed(struct cmd_ctx *ctx,
+	    const struct berth_reply *reply, const struct berth_error *err);
 
 /* cmd-container-logs.c: write each record of the Logs stream pending on
  * c (its stdout ones to out, stderr ones to err, with a timestamp when
@@ -71,21 +78,30 @@ int	container_wait_readable(int fd, int sigfd,
 	    void (*on_signal)(int, void *), void *arg,
 	    struct berth_error *err);
 
-/*
- * Attach as "run" and "start -a" do: Wait(next_exit) on cw (a connection
- * that has had a reply already: the Wait must reach the daemon before
- * Start), Start on a second connection, Logs follow on a third, signals
- * proxied with Kill; the container's exit code, or 125 (126, 127 for
- * StartFailed) after printing the error.  With auto_remove, a container
- * whose start failed is removed.
- */
 /* Start failed: the message, Docker's exit code (126, 127, 125), and
  * with auto_remove the container removed. */
 int	container_start_failed(struct cmd_ctx *ctx, const char *id,
 	    bool auto_remove, const struct berth_reply *reply,
 	    const struct berth_error *err);
+
+/* cmd-container-attach.c: attaching while starting, as "run" and
+ * "start -a" do: Wait(next_exit) on cw (a connection that has had a
+ * reply already: the Wait must reach the daemon before Start), an Attach
+ * session on a second connection, Start on a third once attached,
+ * signals proxied with Kill.  The container's exit code; 0 when the
+ * client detached; or 125 (126, 127 for StartFailed) after printing the
+ * error.  With auto_remove, a container whose start failed is removed. */
+#define CLI_E_START_FAILED	"io.berth.Client.StartFailed"
+
+struct attach_opts {
+	bool		 in;		/* send stdin */
+	bool		 tty;		/* the container has a terminal */
+	bool		 sig_proxy;
+	const char	*detach_keys;	/* NULL: the daemon's default */
+};
+
 int	container_attach_start(struct cmd_ctx *ctx, struct berth_client *cw,
-	    const char *id, bool auto_remove);
+	    const char *id, bool auto_remove, const struct attach_opts *ao);
 
 /* cmd-container-ps.c */
 struct ps_filter;

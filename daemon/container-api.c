@@ -135,12 +135,6 @@ container_api_create(struct daemon *d, struct peer *p,
 		    "representable");
 		return (berth_error_param_str(err, "field", "config"));
 	}
-	if (json_is_true(json_object_get(config, "tty")) ||
-	    json_is_true(json_object_get(config, "open_stdin"))) {
-		berth_error_set(err, CTR_E_CONFIG, 0, "interactive containers "
-		    "(tty, open_stdin) are not supported yet");
-		return (berth_error_param_str(err, "field", "tty"));
-	}
 	if (container_create(d, n, config, &c, err) < 0)
 		return (-1);
 	msgpack_pack_map(pk, 2);
@@ -479,8 +473,11 @@ inspect_doc(struct container *c)
 	    "Domainname", "",
 	    "User", json_string_value(container_setting(c, "user", "User")) ?
 	    json_string_value(container_setting(c, "user", "User")) : "",
-	    "AttachStdin", false, "AttachStdout", false,
-	    "AttachStderr", false, "Tty", false, "OpenStdin", false,
+	    "AttachStdin", json_is_true(json_object_get(c->config,
+	    "open_stdin")), "AttachStdout", true, "AttachStderr", true,
+	    "Tty", json_is_true(json_object_get(c->config, "tty")),
+	    "OpenStdin", json_is_true(json_object_get(c->config,
+	    "open_stdin")),
 	    "Env", json_object_get(c->config, "env"),
 	    "Cmd", cmdv,
 	    "Image", json_string_value(json_object_get(c->config, "image")),

@@ -193,6 +193,31 @@ container_logs_close(struct container *c)
 	}
 }
 
+/* An attached peer is full: read no more until it drains. */
+static void
+pumps_pause(struct container *c)
+{
+	if (c->pumps_paused)
+		return;
+	c->pumps_paused = true;
+	if (c->out_ev != NULL)
+		event_del(c->out_ev);
+	if (c->err_ev != NULL)
+		event_del(c->err_ev);
+}
+
+void
+container_pumps_resume(struct container *c)
+{
+	if (!c->pumps_paused || container_attach_full(c))
+		return;
+	c->pumps_paused = false;
+	if (c->out_ev != NULL)
+		event_add(c->out_ev, NULL);
+	if (c->err_ev != NULL)
+		event_add(c->err_ev, NULL);
+}
+
 /* Read one chunk of a pipe into the log: 1 more may come, 0 EOF. */
 static int
 pump(struct container *c, int fd, enum log_stream s)
@@ -210,6 +235,8 @@ pump(struct container *c, int fd, enum log_stream s)
 	    &err) < 0)
 		log_warn("container", "%.12s: log: %s", c->id,
 		    berth_error_message(&err));
+	if (container_attach_output(c, s, buf, (size_t)n))
+		pumps_pause(c);
 	return (1);
 }
 
@@ -233,6 +260,8 @@ pump_cb(evutil_socket_t fd, short what, void *arg)
 	bool out = fd == c->out_fd;
 
 	(void)what;
+	if (c->pumps_paused)
+		return;
 	if (pump(c, fd, out ? LOG_STDOUT : LOG_STDERR) == 0) {
 		if (out)
 			close_pump(&c->out_ev, &c->out_fd);
@@ -244,24 +273,29 @@ pump_cb(evutil_socket_t fd, short what, void *arg)
 	container_follows_notify(c);
 }
 
+/* err_fd is -1 with a terminal: the pty master (out_fd) is both. */
 int
 container_pumps_start(struct container *c, int out_fd, int err_fd,
     struct berth_error *err)
 {
+	c->pumps_paused = false;
 	if (fcntl(out_fd, F_SETFL, O_NONBLOCK) < 0 ||
-	    fcntl(err_fd, F_SETFL, O_NONBLOCK) < 0) {
+	    (err_fd >= 0 && fcntl(err_fd, F_SETFL, O_NONBLOCK) < 0)) {
 		close(out_fd);
-		close(err_fd);
+		if (err_fd >= 0)
+			close(err_fd);
 		return (berth_error_sys(err, "output pipes"));
 	}
 	c->out_fd = out_fd;
 	c->err_fd = err_fd;
 	c->out_ev = event_new(c->d->base, out_fd, EV_READ | EV_PERSIST,
 	    pump_cb, c);
-	c->err_ev = event_new(c->d->base, err_fd, EV_READ | EV_PERSIST,
-	    pump_cb, c);
-	if (c->out_ev == NULL || c->err_ev == NULL ||
-	    event_add(c->out_ev, NULL) < 0 || event_add(c->err_ev, NULL) < 0) {
+	if (err_fd >= 0)
+		c->err_ev = event_new(c->d->base, err_fd, EV_READ |
+		    EV_PERSIST, pump_cb, c);
+	if (c->out_ev == NULL || (err_fd >= 0 && c->err_ev == NULL) ||
+	    event_add(c->out_ev, NULL) < 0 || (c->err_ev != NULL &&
+	    event_add(c->err_ev, NULL) < 0)) {
 		close_pump(&c->out_ev, &c->out_fd);
 		close_pump(&c->err_ev, &c->err_fd);
 		return (berth_error_set(err, BERTH_E_SYSTEM, ENOMEM,

@@ -395,6 +395,8 @@ container_new(struct daemon *d)
 	c->pidfd = c->out_fd = c->err_fd = c->oom_fd = c->log_dirfd = -1;
 	TAILQ_INIT(&c->waits);
 	TAILQ_INIT(&c->follows);
+	TAILQ_INIT(&c->attaches);
+	TAILQ_INIT(&c->execs);
 	return (c);
 }
 
@@ -528,6 +530,8 @@ container_exited(struct container *c, int code, const char *why)
 	uint64_t n = 0;
 
 	container_pumps_finish(c);
+	container_input_close(c);
+	container_execs_release(c);
 	if (c->oom_event != NULL && cgroup_event_ack(c->oom_event, &n,
 	    &err) == 0 && n > 0)
 		c->oom_killed = true;
@@ -546,6 +550,7 @@ container_exited(struct container *c, int code, const char *why)
 	log_info("container", "%.12s (%s) exited with %d", c->id, c->name,
 	    code);
 	container_follows_end(c);
+	container_attaches_end(c);
 	container_notify_waits(c, false);
 	/* c is gone after remove_now, unless its row could not go. */
 	if ((c->removing || json_is_true(json_object_get(json_object_get(
@@ -641,8 +646,9 @@ container_start(struct container *c, struct berth_error *err)
 	struct rt_container rc = { .pidfd = -1, .console_fd = -1 };
 	struct rt_spec spec;
 	struct snapshot snap;
-	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, rcode = -1;
-	bool have_snap = false;
+	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, in[2] = { -1, -1 };
+	int rcode = -1;
+	bool have_snap = false, tty, open_stdin;
 
 	if (c->state == CTR_RUNNING) {
 		berth_error_set(err, CTR_E_STATE, 0, "container %s is already "
@@ -664,22 +670,49 @@ container_start(struct container *c, struct berth_error *err)
 	have_snap = true;
 	if (container_spec(c, &snap, &spec, err) < 0)
 		goto out;
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+	tty = json_is_true(json_object_get(c->config, "tty"));
+	open_stdin = json_is_true(json_object_get(c->config, "open_stdin"));
+	spec.process.terminal = tty;
+	/* Without a terminal: pipes for stdout and stderr, and stdin a
+	 * pipe when it stays open, else /dev/null. */
+	if (!tty && (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+	    (open_stdin ? pipe2(in, O_CLOEXEC) : (in[0] = open("/dev/null",
+	    O_RDONLY | O_CLOEXEC))) < 0)) {
 		berth_error_sys(err, "start %.12s: pipes", c->id);
 		goto out;
 	}
 	if (container_logs_open(c, err) < 0)
 		goto out;
 	rt_spawn_opts_init(&opts);
+	opts.stdio[0] = in[0];
 	opts.stdio[1] = out[1];
 	opts.stdio[2] = errp[1];
 	opts.nofile_soft = 1048576;
+	opts.console_rows = c->rows;
+	opts.console_cols = c->cols;
 	if (rt_spawn(&spec, &opts, &rc, err) < 0) {
 		rcode = start_failed(c, err);
 		goto out;
 	}
-	close(out[1]);
-	close(errp[1]);
+	if (tty) {
+		/* The pty master: read for output, written for input. */
+		out[0] = rc.console_fd;
+		rc.console_fd = -1;
+		if ((in[1] = fcntl(out[0], F_DUPFD_CLOEXEC, 0)) < 0)
+			log_warn("container", "%.12s: terminal input: %s",
+			    c->id, strerror(errno));
+	}
+	if (in[1] >= 0 && container_input_open(c, in[1], err) < 0) {
+		in[1] = -1;
+		log_warn("container", "%.12s: %s", c->id,
+		    berth_error_message(err));
+		berth_error_clear(err);
+	}
+	in[1] = -1;
+	if (out[1] >= 0)
+		close(out[1]);
+	if (errp[1] >= 0)
+		close(errp[1]);
 	out[1] = errp[1] = -1;
 	c->pid = rc.pid;
 	c->pidfd = rc.pidfd;
@@ -734,6 +767,10 @@ out:
 		close(errp[0]);
 	if (errp[1] >= 0)
 		close(errp[1]);
+	if (in[0] >= 0)
+		close(in[0]);
+	if (in[1] >= 0)
+		close(in[1]);
 	if (have_snap)
 		snapshot_free(&snap);
 	spec_free(&spec);
@@ -908,6 +945,7 @@ remove_now(struct container *c, struct berth_error *err)
 	}
 	log_info("container", "%.12s (%s) removed", c->id, c->name);
 	TAILQ_REMOVE(&d->containers, c, entry);
+	container_attaches_end(c);
 	container_notify_waits(c, true);
 	container_free(c);
 	return (0);
@@ -1041,6 +1079,9 @@ container_free(struct container *c)
 		/* The peer's session is left to end with the peer. */
 	}
 	container_follows_end(c);
+	container_attaches_end(c);
+	container_input_close(c);
+	container_execs_release(c);
 	container_logs_close(c);
 	release_running(c);
 	if (c->config != NULL)

@@ -54,9 +54,14 @@ struct peer;
 struct rt_cgroup;
 struct ctr_wait;
 struct ctr_follow;
+struct ctr_attach;
+struct ctr_exec;
+struct stdio_input;
 
 TAILQ_HEAD(ctr_wait_list, ctr_wait);
 TAILQ_HEAD(ctr_follow_list, ctr_follow);
+TAILQ_HEAD(ctr_attach_list, ctr_attach);
+TAILQ_HEAD(ctr_exec_list, ctr_exec);
 
 struct container {
 	TAILQ_ENTRY(container)	 entry;
@@ -80,8 +85,12 @@ struct container {
 	int			 pidfd;
 	struct event		*exit_ev;
 	struct rt_cgroup	*cgroup;
-	int			 out_fd, err_fd;	/* pipe read ends */
+	int			 out_fd, err_fd;	/* pipe read ends, or
+						 * the pty master (out) */
 	struct event		*out_ev, *err_ev;
+	bool			 pumps_paused;	/* an attached peer is full */
+	struct stdio_input	*input;		/* its stdin, when open */
+	unsigned short		 rows, cols;	/* terminal size asked */
 	struct log_writer	*log;
 	int			 log_dirfd;
 	struct job		*log_job;	/* compressing old segments */
@@ -93,6 +102,8 @@ struct container {
 	bool			 removing;	/* remove once it exited */
 	struct ctr_wait_list	 waits;
 	struct ctr_follow_list	 follows;
+	struct ctr_attach_list	 attaches;
+	struct ctr_exec_list	 execs;
 };
 
 /* container.c */
@@ -151,6 +162,8 @@ json_t *container_setting(struct container *c, const char *key,
 char	*container_command(struct container *c);
 
 /* container-logs.c */
+/* An attached peer drained: read the container's output again. */
+void	container_pumps_resume(struct container *c);
 int	container_logs_open(struct container *c, struct berth_error *err);
 int	container_pumps_start(struct container *c, int out_fd, int err_fd,
 	    struct berth_error *err);
@@ -166,6 +179,29 @@ int	tree_remove_child(const msgpack_object *args, struct job_child *c,
 /* berthd --helper log-compress. */
 int	log_compress_child(const msgpack_object *args, struct job_child *c,
 	    msgpack_packer *result, struct berth_error *err);
+
+/* container-attach.c: Attach sessions and the container's stdin. */
+/* Output read from the container goes to every attached peer; true
+ * when one of them is full (the pumps wait for it to drain). */
+bool	container_attach_output(struct container *c, int stream,
+	    const void *buf, size_t len);
+/* Whether an attached peer waits for its output to drain. */
+bool	container_attach_full(struct container *c);
+/* The container stopped: each attached peer gets its exit code. */
+void	container_attaches_end(struct container *c);
+/* Its stdin (a pipe's write end, or the pty master): taken over. */
+int	container_input_open(struct container *c, int fd,
+	    struct berth_error *err);
+void	container_input_close(struct container *c);
+int	container_api_attach(struct daemon *, struct peer *,
+	    const struct call *, msgpack_packer *, struct berth_error *);
+
+/* container-exec.c */
+int	container_api_exec(struct daemon *, struct peer *,
+	    const struct call *, msgpack_packer *, struct berth_error *);
+/* The container stopped: its exec sessions end once their process is
+ * reaped; detached ones are let go. */
+void	container_execs_release(struct container *c);
 
 /* container-api.c */
 int	container_api_create(struct daemon *, struct peer *,

@@ -19,7 +19,7 @@ msgpack_str_eq(const msgpack_object *o, const char *s)
 bool
 msgpack_str_copy(const msgpack_object *o, char *buf, size_t size)
 {
-	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size >= size)
+	if (o == NULL || o->type != MSGPACK_OBJECT_STR || o->via.str.size >= size)
 		return (false);
 	memcpy(buf, o->via.str.ptr, o->via.str.size);
 	buf[o->via.str.size] = '\0';
