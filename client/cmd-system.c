@@ -182,8 +182,11 @@ static const struct args_flag cmd_system_flags[] = {
 	{ NULL, 0, NULL, NULL }
 };
 
+extern const struct cmd_entry cmd_system_events_entry;
+
 static const struct cmd_entry *const cmd_system_subs[] = {
 	&cmd_system_df_entry,
+	&cmd_system_events_entry,
 	NULL
 };
 

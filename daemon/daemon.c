@@ -18,6 +18,7 @@
 #include "daemon.h"
 #include "dispatch.h"
 #include "container.h"
+#include "events.h"
 #include "interfaces.h"
 #include "job.h"
 #include "store.h"
@@ -58,7 +59,12 @@ daemon_idle_check(struct daemon *d)
 	struct timeval tv = { d->cfg.idle_exit, 0 };
 
 	if (d->draining) {
-		if (d->npeers == 0 && containers_running(d) == 0)
+		if (containers_running(d) > 0)
+			return;
+		/* The last container's events are out: event followers get
+		 * their last reply, and their connections then go. */
+		events_drain(d);
+		if (d->npeers == 0)
 			event_base_loopexit(d->base, NULL);
 		return;
 	}
@@ -97,6 +103,7 @@ daemon_shutdown(struct daemon *d, const char *why)
 {
 	struct timeval tv = { DRAIN_TIMEOUT, 0 };
 	struct peer *p, *next;
+	bool stopped;
 
 	if (d->draining) {
 		log_info("daemon", "%s again: exiting now", why);
@@ -113,7 +120,9 @@ daemon_shutdown(struct daemon *d, const char *why)
 	}
 	/* Containers get their stop signal, and SIGKILL after their stop
 	 * timeout or the drain's, whichever comes first. */
-	if (containers_stop_all(d) && d->npeers == 0)
+	if ((stopped = containers_stop_all(d)))
+		events_drain(d);
+	if (stopped && d->npeers == 0)
 		event_base_loopexit(d->base, NULL);
 	else
 		evtimer_add(d->drain_timer, &tv);
@@ -182,9 +191,11 @@ daemon_init(struct daemon *d, struct berth_error *err)
 	if (lock_dir(d->cfg.root, &d->lock_fds[0], err) < 0 ||
 	    lock_dir(d->cfg.run_root, &d->lock_fds[1], err) < 0)
 		return (-1);
-	/* Recovery runs here, before any helper exists. */
+	/* Recovery runs here, before any helper exists; its events are
+	 * kept. */
 	TAILQ_INIT(&d->containers);
-	if (store_open(d->cfg.root, &d->store, err) < 0 ||
+	if (events_init(d, err) < 0 ||
+	    store_open(d->cfg.root, &d->store, err) < 0 ||
 	    containers_init(d, err) < 0)
 		return (-1);
 	if ((d->base = event_base_new()) == NULL)
@@ -205,6 +216,7 @@ daemon_init(struct daemon *d, struct berth_error *err)
 		return (berth_error_sys(err, "catch signals"));
 	if (listeners_open(d, err) < 0)
 		return (-1);
+	containers_restart_policies(d);
 	daemon_idle_check(d);
 	return (0);
 }
@@ -234,6 +246,9 @@ daemon_free(struct daemon *d)
 	/* Containers still running are killed, reaped and recorded. */
 	if (d->store != NULL)
 		containers_free(d);
+	/* Event followers get their last reply (it may not reach them: the
+	 * loop is over). */
+	events_free(d);
 	/* Sessions let go of their peers and cancel their helpers. */
 	TAILQ_FOREACH(p, &d->peers, entry)
 		if (p->sops != NULL) {

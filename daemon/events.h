@@ -20,6 +20,9 @@ struct daemon;
 int	events_init(struct daemon *d, struct berth_error *err);
 /* Subscribers get their last reply; the ring is freed. */
 void	events_free(struct daemon *d);
+/* Nothing more will happen (berthd is stopping and its containers have
+ * stopped): subscribers get their last reply now. */
+void	events_drain(struct daemon *d);
 
 /* Record an event now and send it to every subscriber it matches.
  * attributes (stolen, may be NULL) is an object of strings. */
@@ -30,6 +33,12 @@ void	event_emit(struct daemon *d, const char *type, const char *action,
  * {"signal": "15"} for kill. */
 void	event_container(struct container *c, const char *action,
 	    json_t *extra);
+
+/* An image's event, as Docker's LogImageEvent: id (an image id, or ""
+ * for prune), the image's labels while it exists and name (if not NULL)
+ * as attributes. */
+void	event_image(struct daemon *d, const char *action, const char *id,
+	    const char *name);
 
 /* io.berth.Service.Events */
 int	events_api_subscribe(struct daemon *, struct peer *,

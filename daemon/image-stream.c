@@ -12,6 +12,10 @@
  *   by the peer's output buffer.
  *   Prune: a helper holding the store lock exclusive, so that no load's
  *   work in progress is taken for garbage.
+ *
+ * Each that succeeds reports Docker's image events (events.h): load,
+ * import and save for each image, delete for each image prune removed,
+ * then prune with the space reclaimed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +28,7 @@
 #include "cleanup.h"
 #include "daemon.h"
 #include "dispatch.h"
+#include "events.h"
 #include "frame.h"
 #include "image.h"
 #include "job.h"
@@ -48,6 +53,8 @@ struct stream {
 	uint64_t		 size;		/* announced, 0 unknown */
 	long long		 last_ns;
 	bool			 input_done;
+	char			**ids;		/* Save's images, for events */
+	size_t			 nids;
 	msgpack_sbuffer		 args;		/* the helper's arguments */
 	msgpack_packer		 apk;
 };
@@ -69,6 +76,7 @@ strv_add(char ***v, size_t *n, const char *s)
 static void
 stream_free(struct stream *s)
 {
+	db_strv_free(s->ids, s->nids);
 	msgpack_sbuffer_destroy(&s->args);
 	free(s);
 }
@@ -224,6 +232,61 @@ on_input_drained(void *arg)
 		peer_hold_input(s->p, false);
 }
 
+/* A string of a result map, copied into buf; false if it has none. */
+static bool
+result_str(const msgpack_object *map, const char *key, char *buf,
+    size_t size)
+{
+	return (map != NULL && map->type == MSGPACK_OBJECT_MAP &&
+	    msgpack_str_copy(msgpack_map_get(map, key), buf, size));
+}
+
+/* The events of a stream that succeeded, from the helper's result. */
+static void
+emit_events(struct stream *s, const msgpack_object *result)
+{
+	const msgpack_object *list;
+	char id[DIGEST_STR_SIZE], n[32];
+	uint32_t i;
+	size_t j;
+
+	switch (s->kind) {
+	case STREAM_LOAD:
+		list = result != NULL && result->type == MSGPACK_OBJECT_MAP ?
+		    msgpack_map_get(result, "images") : NULL;
+		for (i = 0; list != NULL && list->type ==
+		    MSGPACK_OBJECT_ARRAY && i < list->via.array.size; i++)
+			if (result_str(&list->via.array.ptr[i], "id", id,
+			    sizeof(id)))
+				event_image(s->d, "load", id, id);
+		break;
+	case STREAM_IMPORT:
+		if (result_str(result, "id", id, sizeof(id)))
+			event_image(s->d, "import", id, id);
+		break;
+	case STREAM_SAVE:
+		for (j = 0; j < s->nids; j++)
+			event_image(s->d, "save", s->ids[j], s->ids[j]);
+		break;
+	case STREAM_PRUNE:
+		list = result != NULL && result->type == MSGPACK_OBJECT_MAP ?
+		    msgpack_map_get(result, "deleted") : NULL;
+		for (i = 0; list != NULL && list->type ==
+		    MSGPACK_OBJECT_ARRAY && i < list->via.array.size; i++)
+			if (msgpack_str_copy(&list->via.array.ptr[i], id,
+			    sizeof(id)))
+				event_image(s->d, "delete", id, id);
+		list = result != NULL && result->type == MSGPACK_OBJECT_MAP ?
+		    msgpack_map_get(result, "space_reclaimed") : NULL;
+		snprintf(n, sizeof(n), "%llu", list != NULL && list->type ==
+		    MSGPACK_OBJECT_POSITIVE_INTEGER ?
+		    (unsigned long long)list->via.u64 : 0ULL);
+		event_emit(s->d, "image", "prune", "", json_pack("{s:s}",
+		    "reclaimed", n));
+		break;
+	}
+}
+
 static void
 on_done(void *arg, const msgpack_object *result,
     const struct berth_error *err)
@@ -231,6 +294,8 @@ on_done(void *arg, const msgpack_object *result,
 	struct stream *s = arg;
 
 	s->job = NULL;
+	if (err == NULL)
+		emit_events(s, result);
 	finish(s, result, err);
 }
 
@@ -552,9 +617,14 @@ image_save(struct daemon *d, struct peer *p, const struct call *call,
 	}
 	if ((s = stream_new(d, p, STREAM_SAVE, "save", err)) == NULL)
 		goto out;
+	/* The archive's images, for their events once it is written. */
+	s->ids = ids;
+	s->nids = nids;
+	ids = NULL;
+	nids = 0;
 	msgpack_pack_map(&s->apk, 5);
 	pack_kv_str(&s->apk, "root", d->cfg.root);
-	pack_strv(&s->apk, "ids", ids, nids);
+	pack_strv(&s->apk, "ids", s->ids, s->nids);
 	pack_strv(&s->apk, "refs", refs, nrefs);
 	pack_str(&s->apk, "format");
 	msgpack_pack_int(&s->apk, format);

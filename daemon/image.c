@@ -10,6 +10,7 @@
 #include "cleanup.h"
 #include "daemon.h"
 #include "db.h"
+#include "events.h"
 #include "image-info.h"
 #include "image.h"
 #include "json-pack.h"
@@ -236,7 +237,7 @@ image_tag(struct daemon *d, struct peer *p, const struct call *call,
     msgpack_packer *pk, struct berth_error *err)
 {
 	char source[NAME_MAX_LEN], target[NAME_MAX_LEN], id[DIGEST_STR_SIZE];
-	cleanup_free char *ref = NULL;
+	cleanup_free char *ref = NULL, *name = NULL;
 
 	(void)p;
 	if (param_name(call, "source", source, sizeof(source), err) < 0 ||
@@ -245,6 +246,9 @@ image_tag(struct daemon *d, struct peer *p, const struct call *call,
 	    image_normalize_tag(target, &ref, err) < 0 ||
 	    db_tag(store_db(d->store), ref, id, err) < 0)
 		return (-1);
+	/* Docker names the new tag in its short form. */
+	name = familiar(ref);
+	event_image(d, "tag", id, name != NULL ? name : ref);
 	msgpack_pack_map(pk, 0);
 	return (0);
 }
@@ -310,6 +314,11 @@ image_remove(struct daemon *d, struct peer *p, const struct call *call,
 	if (db_image_remove(db, ref != NULL ? (const char *const *)&ref :
 	    (const char *const *)refs, nuntag, delete ? id : NULL, err) < 0)
 		goto out;
+	/* Docker's events: one untag per reference, naming the image. */
+	for (i = 0; i < nuntag; i++)
+		event_image(d, "untag", id, id);
+	if (delete)
+		event_image(d, "delete", id, id);
 	msgpack_pack_map(pk, 2);
 	pack_str(pk, "untagged");
 	msgpack_pack_array(pk, nuntag);
