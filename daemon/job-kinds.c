@@ -5,10 +5,14 @@
 #include <stddef.h>
 
 #include "container.h"
+#include "container-info.h"
 #include "image.h"
 #include "job.h"
 
 const struct job_kind job_kinds[] = {
+	{ "container-diff", container_diff_child },
+	{ "container-export", container_export_child },
+	{ "container-top", container_top_child },
 	{ "image-load", image_load_child },
 	{ "image-import", image_import_child },
 	{ "image-save", image_save_child },

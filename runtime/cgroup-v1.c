@@ -397,6 +397,52 @@ v1_frozen(struct rt_cgroup *cg, bool *frozen, struct berth_error *err)
 	return (0);
 }
 
+/* memory.stat's lines that docker stats shows. */
+static int
+v1_stats_memory_stat(struct cg_hier *h, struct cgroup_stats *out,
+    struct berth_error *err)
+{
+	cleanup_free char *buf = NULL;
+
+	if (cgroup_file_read(h->dirfd, h->dir, "memory.stat", &buf,
+	    err) == -1)
+		return (-1);
+	if (cgroup_keyed_parse(buf, "cache", &out->memory_cache) == -1 ||
+	    cgroup_keyed_parse(buf, "rss", &out->memory_rss) == -1 ||
+	    cgroup_keyed_parse(buf, "total_active_file",
+	    &out->memory_active_file) == -1 ||
+	    cgroup_keyed_parse(buf, "total_inactive_file",
+	    &out->memory_inactive_file) == -1)
+		return (berth_error_set(err, RT_E_CGROUP, EINVAL,
+		    "%s/memory.stat: not a number", h->dir));
+	return (0);
+}
+
+/* cpuacct.stat counts USER_HZ ticks. */
+static int
+v1_stats_cpu(struct cg_hier *h, struct cgroup_stats *out,
+    struct berth_error *err)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	cleanup_free char *buf = NULL;
+	uint64_t user = 0, sys = 0;
+
+	if (cgroup_file_u64(h->dirfd, h->dir, "cpuacct.usage",
+	    &out->cpu_usage_ns, err) == -1 ||
+	    cgroup_file_read(h->dirfd, h->dir, "cpuacct.stat", &buf,
+	    err) == -1)
+		return (-1);
+	if (cgroup_keyed_parse(buf, "user", &user) == -1 ||
+	    cgroup_keyed_parse(buf, "system", &sys) == -1)
+		return (berth_error_set(err, RT_E_CGROUP, EINVAL,
+		    "%s/cpuacct.stat: not a number", h->dir));
+	if (hz <= 0)
+		hz = 100;
+	out->cpu_user_ns = user * (1000000000ULL / (uint64_t)hz);
+	out->cpu_system_ns = sys * (1000000000ULL / (uint64_t)hz);
+	return (0);
+}
+
 static int
 v1_stats_memory(struct cg_hier *h, struct cgroup_stats *out,
     struct berth_error *err)
@@ -410,7 +456,7 @@ v1_stats_memory(struct cg_hier *h, struct cgroup_stats *out,
 		return (-1);
 	if (out->memory_limit >= V1_NO_LIMIT)
 		out->memory_limit = UINT64_MAX;
-	return (0);
+	return (v1_stats_memory_stat(h, out, err));
 }
 
 static int
@@ -425,11 +471,12 @@ v1_stats(struct rt_cgroup *cg, struct cgroup_stats *out,
 	    v1_stats_memory(h, out, err) == -1)
 		return (-1);
 	if ((h = cgroup_hier_find(cg, CG_CPUACCT)) != NULL &&
-	    cgroup_file_u64(h->dirfd, h->dir, "cpuacct.usage",
-	    &out->cpu_usage_ns, err) == -1)
+	    v1_stats_cpu(h, out, err) == -1)
 		return (-1);
 	if ((h = cgroup_hier_find(cg, CG_PIDS)) != NULL)
-		return (cgroup_file_u64(h->dirfd, h->dir, "pids.current",
+		return (cgroup_file_u64(h->dirfd, h->dir, "pids.max",
+		    &out->pids_limit, err) == -1 ? -1 :
+		    cgroup_file_u64(h->dirfd, h->dir, "pids.current",
 		    &out->pids_current, err));
 	if (cgroup_procs_read(cgroup_hier_primary(cg), &pids, &n, err) == -1)
 		return (-1);

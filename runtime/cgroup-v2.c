@@ -306,13 +306,69 @@ v2_stat_file(struct cg_hier *h, const char *file, const char *key,
 	return (cgroup_file_u64(h->dirfd, h->dir, file, value, err));
 }
 
+/* Keys of a flat-keyed file, each into its field, when the file is
+ * there. */
+struct v2_key {
+	const char	*key;
+	uint64_t	*value;
+};
+
+static int
+v2_stat_keys(struct cg_hier *h, const char *file, const struct v2_key *keys,
+    struct berth_error *err)
+{
+	cleanup_free char *buf = NULL;
+
+	if (!cgroup_file_exists(h->dirfd, file))
+		return (0);
+	if (cgroup_file_read(h->dirfd, h->dir, file, &buf, err) == -1)
+		return (-1);
+	for (; keys->key != NULL; keys++)
+		if (cgroup_keyed_parse(buf, keys->key, keys->value) == -1)
+			return (berth_error_set(err, RT_E_CGROUP, EINVAL,
+			    "%s/%s: %s: not a number", h->dir, file,
+			    keys->key));
+	return (0);
+}
+
+/* io.stat: "MAJ:MIN rbytes=N wbytes=N ..." a line per device, summed. */
+static int
+v2_stats_io(struct cg_hier *h, struct cgroup_stats *out,
+    struct berth_error *err)
+{
+	cleanup_free char *buf = NULL;
+	const char *p;
+
+	if (!cgroup_file_exists(h->dirfd, "io.stat"))
+		return (0);
+	if (cgroup_file_read(h->dirfd, h->dir, "io.stat", &buf, err) == -1)
+		return (-1);
+	for (p = buf; (p = strpbrk(p, "rw")) != NULL; p++) {
+		if (strncmp(p, "rbytes=", 7) == 0)
+			out->io_read_bytes += strtoull(p + 7, NULL, 10);
+		else if (strncmp(p, "wbytes=", 7) == 0)
+			out->io_write_bytes += strtoull(p + 7, NULL, 10);
+	}
+	return (0);
+}
+
 static int
 v2_stats(struct rt_cgroup *cg, struct cgroup_stats *out,
     struct berth_error *err)
 {
 	cleanup_free pid_t *pids = NULL;
 	struct cg_hier *h = &cg->hier[0];
-	uint64_t usec = 0;
+	uint64_t usec = 0, user_usec = 0, sys_usec = 0;
+	const struct v2_key cpu[] = {
+		{ "usage_usec", &usec }, { "user_usec", &user_usec },
+		{ "system_usec", &sys_usec }, { NULL, NULL },
+	};
+	const struct v2_key mem[] = {
+		{ "file", &out->memory_cache }, { "anon", &out->memory_rss },
+		{ "active_file", &out->memory_active_file },
+		{ "inactive_file", &out->memory_inactive_file },
+		{ NULL, NULL },
+	};
 	size_t n;
 
 	if (v2_stat_file(h, "memory.current", NULL, &out->memory_usage,
@@ -321,9 +377,14 @@ v2_stats(struct rt_cgroup *cg, struct cgroup_stats *out,
 	    err) == -1 ||
 	    v2_stat_file(h, "memory.events", "oom_kill", &out->oom_kills,
 	    err) == -1 ||
-	    v2_stat_file(h, "cpu.stat", "usage_usec", &usec, err) == -1)
+	    v2_stat_keys(h, "cpu.stat", cpu, err) == -1 ||
+	    v2_stat_keys(h, "memory.stat", mem, err) == -1 ||
+	    v2_stats_io(h, out, err) == -1 ||
+	    v2_stat_file(h, "pids.max", NULL, &out->pids_limit, err) == -1)
 		return (-1);
 	out->cpu_usage_ns = usec * 1000;
+	out->cpu_user_ns = user_usec * 1000;
+	out->cpu_system_ns = sys_usec * 1000;
 	if (cgroup_file_exists(h->dirfd, "pids.current"))
 		return (cgroup_file_u64(h->dirfd, h->dir, "pids.current",
 		    &out->pids_current, err));

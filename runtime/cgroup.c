@@ -775,6 +775,7 @@ cgroup_stats(struct rt_cgroup *cg, struct cgroup_stats *out,
 {
 	memset(out, 0, sizeof(*out));
 	out->memory_limit = UINT64_MAX;
+	out->pids_limit = UINT64_MAX;
 	return (ops_of(cg->mode)->stats(cg, out, err));
 }
 

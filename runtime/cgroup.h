@@ -32,6 +32,16 @@ struct cgroup_stats {
 	uint64_t	cpu_usage_ns;
 	uint64_t	pids_current;
 	uint64_t	oom_kills;	/* times the OOM killer struck */
+	/* For docker stats; 0 where the host does not tell. */
+	uint64_t	cpu_user_ns;
+	uint64_t	cpu_system_ns;
+	uint64_t	pids_limit;	/* UINT64_MAX if none */
+	uint64_t	memory_cache;	/* v1 cache, v2 file */
+	uint64_t	memory_rss;	/* v1 rss, v2 anon */
+	uint64_t	memory_active_file;
+	uint64_t	memory_inactive_file;	/* v1 total_inactive_file */
+	uint64_t	io_read_bytes;	/* v2 io.stat; not on v1 */
+	uint64_t	io_write_bytes;
 };
 
 /* v2 when /sys/fs/cgroup is cgroup2, else v1; or the mode set by
