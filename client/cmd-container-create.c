@@ -44,7 +44,7 @@
 	{ "read-only", 0, NULL, "Mount the container's root filesystem as " \
 	    "read only" }, \
 	{ "restart", 0, "POLICY", "Restart policy to apply when a container " \
-	    "exits (only \"no\" for now)" }, \
+	    "exits (no, on-failure[:max-retries], always, unless-stopped)" }, \
 	{ "rm", 0, NULL, "Automatically remove the container when it exits" }, \
 	{ "security-opt", 0, "OPT", "Security options " \
 	    "(no-new-privileges[:true], seccomp=unconfined)" }, \
@@ -234,11 +234,43 @@ security_opt(json_t *host, const char *opt, struct berth_error *err)
 	    "\"%s\"", opt));
 }
 
+/* --restart NAME[:MAX], as Docker's ParseRestartPolicy; the daemon
+ * checks the name and where MAX may go. */
+static json_t *
+restart_policy(const char *s, bool rm, struct berth_error *err)
+{
+	const char *colon = strchr(s, ':');
+	char *end;
+	long max = 0;
+
+	if (colon != NULL) {
+		errno = 0;
+		max = strtol(colon + 1, &end, 10);
+		if (colon[1] == '\0' || *end != '\0' || errno != 0 ||
+		    max < 0 || max > INT32_MAX) {
+			berth_error_set(err, CLI_E_USAGE, 0, "invalid restart "
+			    "policy format: maximum retry count must be an "
+			    "integer");
+			return (NULL);
+		}
+	}
+	if (rm && strncmp(s, "no", colon != NULL ? (size_t)(colon - s) :
+	    strlen(s) + 1) != 0) {
+		berth_error_set(err, CLI_E_USAGE, 0, "conflicting options: "
+		    "cannot specify both --restart and --rm");
+		return (NULL);
+	}
+	return (json_pack("{s:s%, s:i}", "name", s, colon != NULL ?
+	    (size_t)(colon - s) : strlen(s), "maximum_retry_count",
+	    (int)max));
+}
+
 /* The HostConfig; an empty object when nothing was set. */
 static json_t *
 host_config(const struct args *a, struct berth_error *err)
 {
 	cleanup_json json_t *h = json_object();
+	json_t *rp;
 	const char *const *v;
 	const char *s;
 	int64_t n;
@@ -260,12 +292,10 @@ host_config(const struct args *a, struct berth_error *err)
 		json_object_set_new(h, "network_mode", json_string(s));
 	}
 	if ((s = args_get(a, "restart")) != NULL && *s != '\0' &&
-	    strcmp(s, "no") != 0) {
-		berth_error_set(err, CLI_E_USAGE, 0, "restart policy \"%s\": "
-		    "restart policies are not supported yet (only --restart "
-		    "no)", s);
+	    (rp = restart_policy(s, args_has(a, "rm"), err)) == NULL)
 		return (NULL);
-	}
+	else if (s != NULL && *s != '\0')
+		json_object_set_new(h, "restart_policy", rp);
 	if ((s = args_get(a, "memory")) != NULL) {
 		if (parse_ram_bytes(s, &n, err) < 0)
 			return (NULL);

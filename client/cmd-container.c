@@ -674,6 +674,11 @@ cmd_container_prune_exec(struct cmd_ctx *ctx, const struct args *args)
 extern const struct cmd_entry cmd_container_attach_entry;
 extern const struct cmd_entry cmd_container_create_entry;
 extern const struct cmd_entry cmd_container_exec_entry;
+extern const struct cmd_entry cmd_container_diff_entry;
+extern const struct cmd_entry cmd_container_export_entry;
+extern const struct cmd_entry cmd_container_rename_entry;
+extern const struct cmd_entry cmd_container_stats_entry;
+extern const struct cmd_entry cmd_container_top_entry;
 extern const struct cmd_entry cmd_container_logs_entry;
 extern const struct cmd_entry cmd_container_ls_entry;
 extern const struct cmd_entry cmd_container_run_entry;
@@ -681,18 +686,23 @@ extern const struct cmd_entry cmd_container_run_entry;
 static const struct cmd_entry *const cmd_container_subs[] = {
 	&cmd_container_attach_entry,
 	&cmd_container_create_entry,
+	&cmd_container_diff_entry,
 	&cmd_container_exec_entry,
+	&cmd_container_export_entry,
 	&cmd_container_inspect_entry,
 	&cmd_container_kill_entry,
 	&cmd_container_logs_entry,
 	&cmd_container_ls_entry,
 	&cmd_container_pause_entry,
 	&cmd_container_prune_entry,
+	&cmd_container_rename_entry,
 	&cmd_container_restart_entry,
 	&cmd_container_rm_entry,
 	&cmd_container_run_entry,
 	&cmd_container_start_entry,
+	&cmd_container_stats_entry,
 	&cmd_container_stop_entry,
+	&cmd_container_top_entry,
 	&cmd_container_unpause_entry,
 	&cmd_container_wait_entry,
 	NULL

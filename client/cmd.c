@@ -7,10 +7,15 @@
 
 #include "cli.h"
 
+extern const struct cmd_entry cmd_attach_entry;
 extern const struct cmd_entry cmd_call_entry;
 extern const struct cmd_entry cmd_container_entry;
 extern const struct cmd_entry cmd_create_entry;
+extern const struct cmd_entry cmd_diff_entry;
+extern const struct cmd_entry cmd_events_entry;
 extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_exec_entry;
+extern const struct cmd_entry cmd_export_entry;
 extern const struct cmd_entry cmd_history_entry;
 extern const struct cmd_entry cmd_image_entry;
 extern const struct cmd_entry cmd_images_entry;
@@ -19,6 +24,7 @@ extern const struct cmd_entry cmd_info_entry;
 extern const struct cmd_entry cmd_inspect_entry;
 extern const struct cmd_entry cmd_kill_entry;
 extern const struct cmd_entry cmd_pause_entry;
+extern const struct cmd_entry cmd_rename_entry;
 extern const struct cmd_entry cmd_unpause_entry;
 extern const struct cmd_entry cmd_load_entry;
 extern const struct cmd_entry cmd_logs_entry;
@@ -29,16 +35,23 @@ extern const struct cmd_entry cmd_rmi_entry;
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_save_entry;
 extern const struct cmd_entry cmd_start_entry;
+extern const struct cmd_entry cmd_stats_entry;
 extern const struct cmd_entry cmd_stop_entry;
 extern const struct cmd_entry cmd_system_entry;
 extern const struct cmd_entry cmd_tag_entry;
+extern const struct cmd_entry cmd_top_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_wait_entry;
 
 const struct cmd_entry *const cmd_table[] = {
+	&cmd_attach_entry,
 	&cmd_call_entry,
 	&cmd_container_entry,
 	&cmd_create_entry,
+	&cmd_diff_entry,
+	&cmd_events_entry,
+	&cmd_exec_entry,
+	&cmd_export_entry,
 	&cmd_help_entry,
 	&cmd_history_entry,
 	&cmd_image_entry,
@@ -51,15 +64,18 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_logs_entry,
 	&cmd_pause_entry,
 	&cmd_ps_entry,
+	&cmd_rename_entry,
 	&cmd_restart_entry,
 	&cmd_rm_entry,
 	&cmd_rmi_entry,
 	&cmd_run_entry,
 	&cmd_save_entry,
 	&cmd_start_entry,
+	&cmd_stats_entry,
 	&cmd_stop_entry,
 	&cmd_system_entry,
 	&cmd_tag_entry,
+	&cmd_top_entry,
 	&cmd_unpause_entry,
 	&cmd_version_entry,
 	&cmd_wait_entry,

@@ -151,7 +151,10 @@ container_api_start(struct daemon *d, struct peer *p,
 	struct container *c;
 
 	(void)p;
-	if (find(d, call, &c, err) < 0 || container_start(c, err) < 0)
+	if (find(d, call, &c, err) < 0)
+		return (-1);
+	container_set_manually_stopped(c, false);
+	if (container_start(c, err) < 0)
 		return (-1);
 	msgpack_pack_map(pk, 0);
 	return (0);
@@ -220,6 +223,10 @@ container_api_stop(struct daemon *d, struct peer *p, const struct call *call,
 		return (-1);
 	timeout = t != NULL && t->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
 	    (int)t->via.u64 : container_stop_timeout(c);
+	/* Stopped by hand: its restart policy waits for a start. */
+	container_set_manually_stopped(c, true);
+	if (container_cancel_restart(c) && container_save(c, err) < 0)
+		return (-1);
 	if (c->state == CTR_RUNNING) {
 		if (container_stop(c, timeout, sig, err) < 0)
 			return (-1);
@@ -240,8 +247,12 @@ container_api_kill(struct daemon *d, struct peer *p, const struct call *call,
 
 	(void)p;
 	if (find(d, call, &c, err) < 0 ||
-	    param_signal(call, SIGKILL, &sig, err) < 0 ||
-	    container_signal(c, sig, err) < 0)
+	    param_signal(call, SIGKILL, &sig, err) < 0)
+		return (-1);
+	if (c->state == CTR_RUNNING && !c->paused &&
+	    (sig == SIGKILL || sig == SIGTERM || sig == SIGINT))
+		container_set_manually_stopped(c, true);
+	if (container_signal(c, sig, err) < 0)
 		return (-1);
 	msgpack_pack_map(pk, 0);
 	return (0);
@@ -345,7 +356,8 @@ status_of(struct container *c, char *buf, size_t size)
 	case CTR_EXITED:
 		human_duration((now - c->finished_ns) / 1000000000LL, dur,
 		    sizeof(dur));
-		snprintf(buf, size, "Exited (%d) %s ago", c->exit_code, dur);
+		snprintf(buf, size, "%s (%d) %s ago", container_restarting(c) ?
+		    "Restarting" : "Exited", c->exit_code, dur);
 		break;
 	case CTR_DEAD:
 		snprintf(buf, size, "Dead");
@@ -376,7 +388,7 @@ container_api_list(struct daemon *d, struct peer *p, const struct call *call,
 	(void)p;
 	(void)err;
 	TAILQ_FOREACH(c, &d->containers, entry)
-		if (all || c->state == CTR_RUNNING)
+		if (all || c->state == CTR_RUNNING || container_restarting(c))
 			n++;
 	msgpack_pack_map(pk, 1);
 	pack_str(pk, "containers");
@@ -385,7 +397,7 @@ container_api_list(struct daemon *d, struct peer *p, const struct call *call,
 	TAILQ_FOREACH_REVERSE(c, &d->containers, container_list, entry) {
 		cleanup_free char *cmd = NULL;
 
-		if (!all && c->state != CTR_RUNNING)
+		if (!all && c->state != CTR_RUNNING && !container_restarting(c))
 			continue;
 		cmd = container_command(c);
 		status_of(c, status, sizeof(status));
@@ -401,6 +413,7 @@ container_api_list(struct daemon *d, struct peer *p, const struct call *call,
 		pack_str(pk, "created");
 		msgpack_pack_int64(pk, c->created_ns / 1000000000LL);
 		pack_kv_str(pk, "state", c->paused ? "paused" :
+		    container_restarting(c) ? "restarting" :
 		    container_state_name(c->state));
 		pack_kv_str(pk, "status", status);
 		pack_str(pk, "exit_code");
@@ -429,6 +442,98 @@ rfc3339(int64_t ns, char *buf, size_t size)
 	    tm.tm_min, tm.tm_sec, (long long)(ns % 1000000000LL));
 }
 
+/* A setting of the Create config's host part, or JSON null. */
+static json_t *
+host_get(json_t *host, const char *key)
+{
+	json_t *v = json_object_get(host, key);
+
+	return (v != NULL ? json_incref(v) : json_null());
+}
+
+/* HostConfig with Docker's field names, from the Create config's host
+ * part. */
+static json_t *
+host_config_doc(json_t *host)
+{
+	json_t *rp = json_object_get(host, "restart_policy");
+	json_t *ul = json_object_get(host, "ulimits"), *ulimits, *sec, *v;
+	const char *mode = json_string_value(json_object_get(host,
+	    "network_mode"));
+	size_t i;
+
+	ulimits = json_array();
+	json_array_foreach(ul, i, v)
+		json_array_append_new(ulimits, json_pack("{s:O, s:O, s:O}",
+		    "Name", json_object_get(v, "name"), "Soft",
+		    json_object_get(v, "soft"), "Hard",
+		    json_object_get(v, "hard")));
+	sec = json_array();
+	if (json_is_true(json_object_get(host, "no_new_privileges")))
+		json_array_append_new(sec, json_string("no-new-privileges"));
+	if (json_is_true(json_object_get(host, "seccomp_unconfined")))
+		json_array_append_new(sec, json_string("seccomp=unconfined"));
+	return (json_pack("{s:o, s:s, s:{s:s, s:I}, s:b, s:o, s:o, s:o, "
+	    "s:I, s:I, s:I, s:I, s:s, s:o, s:b, s:b, s:o, s:o, s:o}",
+	    "Binds", host_get(host, "binds"),
+	    "NetworkMode", mode != NULL ? mode : "none",
+	    "RestartPolicy",
+	    "Name", json_string_value(json_object_get(rp, "name")) != NULL ?
+	    json_string_value(json_object_get(rp, "name")) : "no",
+	    "MaximumRetryCount", json_integer_value(json_object_get(rp,
+	    "maximum_retry_count")),
+	    "AutoRemove", json_is_true(json_object_get(host, "auto_remove")),
+	    "CapAdd", host_get(host, "cap_add"),
+	    "CapDrop", host_get(host, "cap_drop"),
+	    "Init", host_get(host, "init"),
+	    "Memory", json_integer_value(json_object_get(host, "memory")),
+	    "MemorySwap", json_integer_value(json_object_get(host,
+	    "memory_swap")),
+	    "NanoCpus", json_integer_value(json_object_get(host, "nano_cpus")),
+	    "CpuShares", json_integer_value(json_object_get(host,
+	    "cpu_shares")),
+	    "CpusetCpus", json_string_value(json_object_get(host,
+	    "cpuset_cpus")) != NULL ? json_string_value(json_object_get(host,
+	    "cpuset_cpus")) : "",
+	    "PidsLimit", host_get(host, "pids_limit"),
+	    "Privileged", json_is_true(json_object_get(host, "privileged")),
+	    "ReadonlyRootfs", json_is_true(json_object_get(host,
+	    "read_only")),
+	    "SecurityOpt", json_array_size(sec) > 0 ? sec :
+	    (json_decref(sec), json_null()),
+	    "Tmpfs", host_get(host, "tmpfs"),
+	    "Ulimits", json_array_size(ulimits) > 0 ? ulimits :
+	    (json_decref(ulimits), json_null())));
+}
+
+/* Mounts: the binds ("HOST:CTR[:ro|rw]") as Docker lists them. */
+static json_t *
+mounts_doc(json_t *host)
+{
+	json_t *out = json_array(), *b;
+	char *dup, *ctr, *mode;
+	size_t i;
+
+	json_array_foreach(json_object_get(host, "binds"), i, b) {
+		if (json_string_value(b) == NULL ||
+		    (dup = strdup(json_string_value(b))) == NULL)
+			continue;
+		ctr = strchr(dup, ':');
+		if (ctr != NULL) {
+			*ctr++ = '\0';
+			if ((mode = strchr(ctr, ':')) != NULL)
+				*mode++ = '\0';
+			json_array_append_new(out, json_pack("{s:s, s:s, s:s, "
+			    "s:s, s:b, s:s}", "Type", "bind", "Source", dup,
+			    "Destination", ctr, "Mode", mode != NULL ? mode :
+			    "", "RW", mode == NULL || strstr(mode, "ro") ==
+			    NULL, "Propagation", "rprivate"));
+		}
+		free(dup);
+	}
+	return (out);
+}
+
 static json_t *
 inspect_doc(struct container *c)
 {
@@ -438,8 +543,7 @@ inspect_doc(struct container *c)
 	json_t *args = json_array(), *config, *doc, *cmdv, *state;
 	char name[CTR_NAME_MAX + 2];
 	json_t *labels = json_object_get(c->config, "labels");
-	json_t *hostc = json_is_object(host) ? json_incref(host) :
-	    json_object();
+	json_t *hostc = host_config_doc(host);
 	const char *path = "";
 	size_t i, start = 0;
 
@@ -489,9 +593,11 @@ inspect_doc(struct container *c)
 	    "Labels", labels);
 	state = json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:i, s:s, "
 	    "s:s, s:s}",
-	    "Status", c->paused ? "paused" : container_state_name(c->state),
-	    "Running", c->state == CTR_RUNNING, "Paused", c->paused,
-	    "Restarting", 0, "OOMKilled", c->oom_killed,
+	    "Status", c->paused ? "paused" : container_restarting(c) ?
+	    "restarting" : container_state_name(c->state),
+	    "Running", c->state == CTR_RUNNING || container_restarting(c),
+	    "Paused", c->paused,
+	    "Restarting", container_restarting(c), "OOMKilled", c->oom_killed,
 	    "Dead", c->state == CTR_DEAD, "Pid", (json_int_t)c->pid,
 	    "ExitCode", c->exit_code,
 	    "Error", c->error != NULL ? c->error : "",
@@ -508,11 +614,12 @@ inspect_doc(struct container *c)
 	    json_object_set_new(doc, "Image", json_string(c->image_id)) < 0 ||
 	    json_object_set_new(doc, "LogPath", json_string(logpath)) < 0 ||
 	    json_object_set_new(doc, "Name", json_string(name)) < 0 ||
-	    json_object_set_new(doc, "RestartCount", json_integer(0)) < 0 ||
+	    json_object_set_new(doc, "RestartCount",
+	    json_integer(c->restart_count)) < 0 ||
 	    json_object_set_new(doc, "Driver", json_string("overlay")) < 0 ||
 	    json_object_set_new(doc, "Config", config) < 0 ||
 	    json_object_set_new(doc, "HostConfig", hostc) < 0 ||
-	    json_object_set_new(doc, "Mounts", json_array()) < 0) {
+	    json_object_set_new(doc, "Mounts", mounts_doc(host)) < 0) {
 		if (doc != NULL)
 			json_decref(doc);
 		return (NULL);

@@ -9,9 +9,12 @@
  * On disk: ROOT/containers/<id>/ holds the snapshot (upper, work, merged)
  * and the log; the cgroup is <--cgroup-parent>/<id>.
  *
+ * Restart policies (Docker's no, on-failure[:N], always, unless-stopped)
+ * act on the exit: a loop timer starts the container again after a
+ * delay that doubles from 100 ms up to a minute, reset by a run of 10 s.
+ *
  * Not yet: adopting containers that still run after berthd was killed
- * (they are killed at the next start and marked exited), restart
- * policies, pause.
+ * (they are killed at the next start and marked exited).
  */
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -35,6 +38,7 @@
 #include "container.h"
 #include "daemon.h"
 #include "db.h"
+#include "events.h"
 #include "frame.h"
 #include "image-info.h"
 #include "image.h"
@@ -182,14 +186,16 @@ static json_t *
 record_of(struct container *c)
 {
 	return (json_pack("{s:O, s:O?, s:s, s:i, s:b, s:b, s:s?, s:I, s:I, "
-	    "s:I}",
+	    "s:I, s:i, s:b}",
 	    "config", c->config, "image_config", c->image_config,
 	    "state", container_state_name(c->state), "exit_code", c->exit_code,
 	    "oom_killed", c->oom_killed, "paused", c->paused,
 	    "error", c->error,
 	    "started_ns", (json_int_t)c->started_ns,
 	    "finished_ns", (json_int_t)c->finished_ns,
-	    "pid", (json_int_t)c->pid));
+	    "pid", (json_int_t)c->pid,
+	    "restart_count", c->restart_count,
+	    "manually_stopped", c->manually_stopped));
 }
 
 int
@@ -306,6 +312,141 @@ new_name(struct daemon *d, char **out, struct berth_error *err)
 	return (berth_error_set(err, BERTH_E_INTERNAL, 0, "no free name"));
 }
 
+/* ---- restart policies --------------------------------------------- */
+
+#define RESTART_DELAY_MIN_MS	100
+#define RESTART_DELAY_MAX_MS	60000
+#define RESTART_RESET_NS	(10LL * 1000000000LL)
+
+static json_t *
+restart_policy(json_t *config)
+{
+	return (json_object_get(json_object_get(config, "host"),
+	    "restart_policy"));
+}
+
+static const char *
+restart_name(json_t *config)
+{
+	const char *n = json_string_value(json_object_get(
+	    restart_policy(config), "name"));
+
+	return (n != NULL && *n != '\0' ? n : "no");
+}
+
+/* Docker's checks: a known name, a retry count only for on-failure,
+ * and no policy with auto-remove. */
+static int
+check_restart_policy(json_t *config, struct berth_error *err)
+{
+	const char *n = restart_name(config);
+	json_t *max = json_object_get(restart_policy(config),
+	    "maximum_retry_count");
+
+	if (strcmp(n, "no") != 0 && strcmp(n, "always") != 0 &&
+	    strcmp(n, "unless-stopped") != 0 && strcmp(n, "on-failure") != 0)
+		berth_error_set(err, CTR_E_CONFIG, 0, "invalid restart policy "
+		    "'%s'", n);
+	else if (json_integer_value(max) < 0)
+		berth_error_set(err, CTR_E_CONFIG, 0, "invalid restart policy: "
+		    "maximum retry count cannot be negative");
+	else if (json_integer_value(max) > 0 && strcmp(n, "on-failure") != 0)
+		berth_error_set(err, CTR_E_CONFIG, 0, "invalid restart policy: "
+		    "maximum retry count can only be used with 'on-failure'");
+	else if (strcmp(n, "no") != 0 && json_is_true(json_object_get(
+	    json_object_get(config, "host"), "auto_remove")))
+		berth_error_set(err, CTR_E_CONFIG, 0, "conflicting options: "
+		    "cannot specify both --restart and --rm");
+	else
+		return (0);
+	return (berth_error_param_str(err, "field", "restart_policy"));
+}
+
+bool
+container_restarting(struct container *c)
+{
+	return (c->restart_timer != NULL &&
+	    evtimer_pending(c->restart_timer, NULL));
+}
+
+void
+container_set_manually_stopped(struct container *c, bool stopped)
+{
+	c->manually_stopped = stopped;
+}
+
+bool
+container_cancel_restart(struct container *c)
+{
+	bool pending = container_restarting(c);
+
+	if (c->restart_timer != NULL) {
+		event_free(c->restart_timer);
+		c->restart_timer = NULL;
+	}
+	return (pending);
+}
+
+/* After an exit with code: whether the policy starts it again. */
+static bool
+should_restart(struct container *c, int code)
+{
+	const char *n = restart_name(c->config);
+	json_int_t max = json_integer_value(json_object_get(
+	    restart_policy(c->config), "maximum_retry_count"));
+
+	if (c->d->draining || c->removing || c->manually_stopped)
+		return (false);
+	if (strcmp(n, "always") == 0 || strcmp(n, "unless-stopped") == 0)
+		return (true);
+	return (strcmp(n, "on-failure") == 0 && code != 0 &&
+	    (max <= 0 || c->restart_count < max));
+}
+
+static void
+restart_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct container *c = arg;
+	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+
+	(void)fd;
+	(void)what;
+	if (c->state == CTR_RUNNING)
+		return;
+	c->restart_count++;
+	log_info("container", "%.12s (%s): restart %d (policy %s)", c->id,
+	    c->name, c->restart_count, restart_name(c->config));
+	/* A failed start is an exit too: the policy decides again. */
+	if (container_start(c, &err) < 0)
+		log_warn("container", "%.12s: restart: %s", c->id,
+		    berth_error_message(&err));
+}
+
+/* Start it again after the policy's delay (delay_ms < 0: the backoff). */
+static void
+schedule_restart(struct container *c, int delay_ms)
+{
+	struct timeval tv;
+
+	if (delay_ms < 0) {
+		if (c->finished_ns - c->started_ns >= RESTART_RESET_NS ||
+		    c->restart_delay_ms == 0)
+			c->restart_delay_ms = RESTART_DELAY_MIN_MS;
+		else if ((c->restart_delay_ms *= 2) > RESTART_DELAY_MAX_MS)
+			c->restart_delay_ms = RESTART_DELAY_MAX_MS;
+		delay_ms = c->restart_delay_ms;
+	}
+	if (c->restart_timer == NULL && (c->restart_timer = evtimer_new(
+	    c->d->base, restart_cb, c)) == NULL) {
+		log_error("container", "%.12s: cannot schedule a restart",
+		    c->id);
+		return;
+	}
+	tv.tv_sec = delay_ms / 1000;
+	tv.tv_usec = (delay_ms % 1000) * 1000;
+	evtimer_add(c->restart_timer, &tv);
+}
+
 /* ---- create ------------------------------------------------------- */
 
 static int
@@ -419,6 +560,8 @@ container_create(struct daemon *d, const char *name, json_t *config,
 		    name);
 		return (berth_error_param_str(err, "name", name));
 	}
+	if (check_restart_policy(config, err) < 0)
+		return (-1);
 	image = json_string_value(json_object_get(config, "image"));
 	if ((c = container_new(d)) == NULL)
 		return (berth_error_sys(err, "create container"));
@@ -467,6 +610,7 @@ container_create(struct daemon *d, const char *name, json_t *config,
 	if (db_container_add(store_db(d->store), &row, err) < 0)
 		goto undo;
 	TAILQ_INSERT_TAIL(&d->containers, c, entry);
+	event_container(c, "create", NULL);
 	*out = c;
 	return (0);
 undo:
@@ -549,9 +693,21 @@ container_exited(struct container *c, int code, const char *why)
 		    berth_error_message(&err));
 	log_info("container", "%.12s (%s) exited with %d", c->id, c->name,
 	    code);
+	{
+		char num[16];
+
+		snprintf(num, sizeof(num), "%d", code);
+		event_container(c, "die", json_pack("{s:s}", "exitCode",
+		    num));
+	}
+	if (c->stopping)
+		event_container(c, "stop", NULL);
+	c->stopping = false;
 	container_follows_end(c);
 	container_attaches_end(c);
 	container_notify_waits(c, false);
+	if (should_restart(c, code))
+		schedule_restart(c, -1);
 	/* c is gone after remove_now, unless its row could not go. */
 	if ((c->removing || json_is_true(json_object_get(json_object_get(
 	    c->config, "host"), "auto_remove"))) && remove_now(c, &err) < 0)
@@ -592,6 +748,7 @@ oom_cb(evutil_socket_t fd, short what, void *arg)
 	    &err) == 0 && n > 0) {
 		c->oom_killed = true;
 		log_info("container", "%.12s: out of memory", c->id);
+		event_container(c, "oom", NULL);
 	}
 }
 
@@ -662,6 +819,7 @@ container_start(struct container *c, struct berth_error *err)
 		berth_error_param_str(err, "container", c->name);
 		return (berth_error_param_str(err, "state", "removing"));
 	}
+	container_cancel_restart(c);
 	memset(&spec, 0, sizeof(spec));
 	if (spec_init_default(&spec, err) < 0)
 		return (-1);
@@ -743,6 +901,7 @@ container_start(struct container *c, struct berth_error *err)
 	}
 	log_info("container", "%.12s (%s) started, pid %ld", c->id, c->name,
 	    (long)c->pid);
+	event_container(c, "start", NULL);
 	daemon_idle_check(c->d);
 	rcode = 0;
 	goto out;
@@ -802,6 +961,12 @@ container_signal(struct container *c, int sig, struct berth_error *err)
 		return (err != NULL ? berth_error_sys(err, "signal %.12s",
 		    c->id) : -1);
 	}
+	{
+		char num[16];
+
+		snprintf(num, sizeof(num), "%d", sig);
+		event_container(c, "kill", json_pack("{s:s}", "signal", num));
+	}
 	return (0);
 }
 
@@ -821,6 +986,7 @@ container_pause(struct container *c, bool pause, struct berth_error *err)
 		return (berth_error_wrap(err, "%s %.12s", pause ? "pause" :
 		    "unpause", c->id));
 	c->paused = pause;
+	event_container(c, pause ? "pause" : "unpause", NULL);
 	return (container_save(c, err));
 }
 
@@ -845,6 +1011,7 @@ container_stop(struct container *c, int timeout, int sig,
 		return (0);
 	if (container_signal(c, timeout == 0 ? SIGKILL : sig, err) < 0)
 		return (-1);
+	c->stopping = true;
 	if (timeout == 0)
 		return (0);
 	if (c->stop_timer == NULL &&
@@ -932,6 +1099,8 @@ remove_now(struct container *c, struct berth_error *err)
 
 	if (db_container_delete(store_db(d->store), c->id, err) < 0)
 		return (berth_error_wrap(err, "remove %.12s", c->id));
+	container_cancel_restart(c);
+	event_container(c, "destroy", NULL);
 	container_logs_close(c);
 	snprintf(trash, sizeof(trash), CTR_TRASH_PREFIX "%s", c->id);
 	if (containers_dir(d, dir, sizeof(dir)) == 0 &&
@@ -965,6 +1134,12 @@ container_remove(struct container *c, bool force, struct berth_error *err)
 		}
 		c->removing = true;
 		return (container_signal(c, SIGKILL, err) < 0 ? -1 : 1);
+	}
+	if (container_restarting(c) && !force) {
+		berth_error_set(err, CTR_E_RUNNING, 0, "cannot remove container "
+		    "%s: container is restarting: stop the container before "
+		    "removing or force remove", c->name);
+		return (berth_error_param_str(err, "container", c->name));
 	}
 	return (remove_now(c, err));
 }
@@ -1082,6 +1257,7 @@ container_free(struct container *c)
 	container_attaches_end(c);
 	container_input_close(c);
 	container_execs_release(c);
+	container_cancel_restart(c);
 	container_logs_close(c);
 	release_running(c);
 	if (c->config != NULL)
@@ -1156,6 +1332,10 @@ load_one(struct daemon *d, const struct db_container *row,
 		    "error")));
 	c->started_ns = json_integer_value(json_object_get(rec,
 	    "started_ns"));
+	c->restart_count = (int)json_integer_value(json_object_get(rec,
+	    "restart_count"));
+	c->manually_stopped = json_is_true(json_object_get(rec,
+	    "manually_stopped"));
 	c->finished_ns = json_integer_value(json_object_get(rec,
 	    "finished_ns"));
 	if (c->name == NULL || !json_is_object(c->config)) {
@@ -1202,6 +1382,27 @@ sweep(struct daemon *d, const char *dir)
 	}
 }
 
+/* always, and unless-stopped unless it was stopped, come back when
+ * berthd starts (on the loop's first turn, not counted as restarts). */
+void
+containers_restart_policies(struct daemon *d)
+{
+	struct container *c;
+	const char *n;
+
+	TAILQ_FOREACH(c, &d->containers, entry) {
+		n = restart_name(c->config);
+		if (c->state == CTR_RUNNING || c->state == CTR_CREATED)
+			continue;
+		if (strcmp(n, "always") == 0 || (strcmp(n, "unless-stopped") ==
+		    0 && !c->manually_stopped)) {
+			c->restart_count--;	/* restart_cb counts one */
+			c->manually_stopped = false;
+			schedule_restart(c, 0);
+		}
+	}
+}
+
 int
 containers_init(struct daemon *d, struct berth_error *err)
 {
@@ -1232,7 +1433,7 @@ containers_running(struct daemon *d)
 	size_t n = 0;
 
 	TAILQ_FOREACH(c, &d->containers, entry)
-		if (c->state == CTR_RUNNING)
+		if (c->state == CTR_RUNNING || container_restarting(c))
 			n++;
 	return (n);
 }
@@ -1243,7 +1444,9 @@ containers_stop_all(struct daemon *d)
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	struct container *c;
 
-	TAILQ_FOREACH(c, &d->containers, entry)
+	TAILQ_FOREACH(c, &d->containers, entry) {
+		/* Not restarted now; at the next start, by its policy. */
+		container_cancel_restart(c);
 		if (c->state == CTR_RUNNING &&
 		    container_stop(c, container_stop_timeout(c),
 		    container_stop_signal(c), &err) < 0) {
@@ -1251,6 +1454,7 @@ containers_stop_all(struct daemon *d)
 			    berth_error_message(&err));
 			berth_error_clear(&err);
 		}
+	}
 	return (containers_running(d) == 0);
 }
 

@@ -100,6 +100,13 @@ struct container {
 	void			*oom_event;	/* struct cgroup_event */
 
 	bool			 removing;	/* remove once it exited */
+	bool			 stopping;	/* a stop was asked */
+
+	/* Restart policy (host.restart_policy). */
+	int			 restart_count;
+	bool			 manually_stopped;	/* stop, kill */
+	struct event		*restart_timer;	/* pending: "restarting" */
+	int			 restart_delay_ms;
 	struct ctr_wait_list	 waits;
 	struct ctr_follow_list	 follows;
 	struct ctr_attach_list	 attaches;
@@ -108,6 +115,8 @@ struct container {
 
 /* container.c */
 int	containers_init(struct daemon *d, struct berth_error *err);
+/* Once the loop exists: always and unless-stopped containers start. */
+void	containers_restart_policies(struct daemon *d);
 /* Stop every running container (SIGTERM, SIGKILL after its timeout);
  * true when none runs any more. */
 bool	containers_stop_all(struct daemon *d);
@@ -137,6 +146,13 @@ int	container_snapshot(struct container *c, bool create,
 	    struct snapshot *snap, struct berth_error *err);
 int	container_stop_signal(struct container *c);
 int	container_stop_timeout(struct container *c);
+/* Waiting to be restarted by its policy. */
+bool	container_restarting(struct container *c);
+/* Stop, kill, or start asked by a client: the restart policy then
+ * waits (Docker's "manually stopped"), or applies again. */
+void	container_set_manually_stopped(struct container *c, bool stopped);
+/* Drop a pending restart; true when there was one. */
+bool	container_cancel_restart(struct container *c);
 int	signal_parse(const char *s, int *sig, struct berth_error *err);
 int64_t	now_ns(void);
 

@@ -4,8 +4,10 @@
 #include <string.h>
 
 #include "container.h"
+#include "container-info.h"
 #include "daemon.h"
 #include "dispatch.h"
+#include "events.h"
 #include "frame.h"
 #include "idl.h"
 #include "image.h"
@@ -14,16 +16,23 @@
 #include "service.h"
 
 const struct method_entry dispatch_methods[] = {
+	{ "io.berth.Container.Attach", container_api_attach, CALL_UPGRADE },
 	{ "io.berth.Container.Create", container_api_create, 0 },
+	{ "io.berth.Container.Diff", container_api_diff, 0 },
+	{ "io.berth.Container.Export", container_api_export, 0 },
+	{ "io.berth.Container.Exec", container_api_exec, CALL_UPGRADE },
 	{ "io.berth.Container.Inspect", container_api_inspect, 0 },
 	{ "io.berth.Container.Kill", container_api_kill, 0 },
 	{ "io.berth.Container.List", container_api_list, 0 },
 	{ "io.berth.Container.Logs", container_api_logs, 0 },
 	{ "io.berth.Container.Pause", container_api_pause, 0 },
 	{ "io.berth.Container.Remove", container_api_remove, 0 },
+	{ "io.berth.Container.Rename", container_api_rename, 0 },
 	{ "io.berth.Container.Unpause", container_api_unpause, 0 },
 	{ "io.berth.Container.Start", container_api_start, 0 },
+	{ "io.berth.Container.Stats", container_api_stats, 0 },
 	{ "io.berth.Container.Stop", container_api_stop, 0 },
+	{ "io.berth.Container.Top", container_api_top, 0 },
 	{ "io.berth.Container.Wait", container_api_wait, 0 },
 	{ "io.berth.Image.DiskUsage", image_disk_usage, 0 },
 	{ "io.berth.Image.History", image_history, 0 },
@@ -35,6 +44,7 @@ const struct method_entry dispatch_methods[] = {
 	{ "io.berth.Image.Remove", image_remove, 0 },
 	{ "io.berth.Image.Save", image_save, 0 },
 	{ "io.berth.Image.Tag", image_tag, 0 },
+	{ "io.berth.Service.Events", events_api_subscribe, 0 },
 	{ "io.berth.Service.GetInfo", service_get_info, 0 },
 	{ "io.berth.Service.GetInterfaceDescription",
 	    service_get_interface_description, 0 },

@@ -199,6 +199,8 @@ test_create_config(void)
 	    "\"nano_cpus\":1500000000,\"network_mode\":\"none\","
 	    "\"no_new_privileges\":true,\"pids_limit\":100,"
 	    "\"privileged\":true,\"read_only\":true,"
+	    "\"restart_policy\":{\"maximum_retry_count\":0,"
+	    "\"name\":\"no\"},"
 	    "\"seccomp_unconfined\":true,"
 	    "\"tmpfs\":{\"/run\":\"size=1m\",\"/t\":\"\"},"
 	    "\"ulimits\":[{\"hard\":20,\"name\":\"nofile\",\"soft\":10}]},"
@@ -235,10 +237,15 @@ test_create_config(void)
 	json_decref(p);
 
 	/* Refusals. */
-	CHECK(params_of((const char *[]){ "--restart", "always", "busybox",
-	    NULL }, &err) == NULL);
-	CHECK(strstr(berth_error_message(&err), "restart policies are not "
-	    "supported yet") != NULL);
+	CHECK(params_of((const char *[]){ "--rm", "--restart", "always",
+	    "busybox", NULL }, &err) == NULL);
+	CHECK(strstr(berth_error_message(&err), "both --restart and --rm") !=
+	    NULL);
+	berth_error_clear(&err);
+	CHECK(params_of((const char *[]){ "--restart", "on-failure:x",
+	    "busybox", NULL }, &err) == NULL);
+	CHECK(strstr(berth_error_message(&err), "must be an integer") !=
+	    NULL);
 	CHECK(params_of((const char *[]){ "-v", "data:/data", "busybox",
 	    NULL }, &err) == NULL);
 	CHECK(strstr(berth_error_message(&err), "named volumes are not "
@@ -409,8 +416,8 @@ test_cli_usage(void)
 
 	run_cli(&r, (const char *[]){ "berth", NODAEMON, "run", "-it",
 	    "busybox", NULL });
-	CHECK(r.rc == CLI_EXIT_ENGINE);
-	CHECK(strstr(r.err, "not supported") != NULL);
+	CHECK(r.rc == CLI_EXIT_FAILURE);
+	CHECK(strstr(r.err, "the input device is not a TTY") != NULL);
 	CHECK(strchr(r.err, '\n') == r.err + strlen(r.err) - 1);
 	run_free(&r);
 	run_cli(&r, (const char *[]){ "berth", NODAEMON, "run", NULL });
@@ -419,9 +426,9 @@ test_cli_usage(void)
 	    NULL && strstr(r.err, "See 'berth run --help'.") != NULL);
 	run_free(&r);
 	run_cli(&r, (const char *[]){ "berth", NODAEMON, "run", "--restart",
-	    "always", "busybox", NULL });
+	    "on-failure:-1", "busybox", NULL });
 	CHECK(r.rc == CLI_EXIT_ENGINE);
-	CHECK(strstr(r.err, "restart policies are not supported yet") != NULL);
+	CHECK(strstr(r.err, "maximum retry count must be an integer") != NULL);
 	run_free(&r);
 	run_cli(&r, (const char *[]){ "berth", NODAEMON, "container",
 	    "create", "--bogus", "busybox", NULL });

@@ -99,8 +99,8 @@ def test_run_exit_codes_of_failures(ctx):
         p = b.run("run", "--bogus-flag", "busybox")
         assert p.returncode == 125, p
         assert b"See 'berth run --help'." in p.stderr, p.stderr
-        p = b.run("run", "--restart", "always", "busybox")
-        assert p.returncode == 125 and b"restart policies" in p.stderr, p
+        p = b.run("run", "--restart", "sometimes", "busybox")
+        assert p.returncode == 125 and b"invalid restart policy" in p.stderr, p
         p = b.run("run", "-v", "data:/data", "busybox")
         assert p.returncode == 125 and b"named volumes" in p.stderr, p
         p = b.run("run", "--network", "bridge", "busybox")
@@ -151,6 +151,21 @@ def test_run_options_reach_the_container(ctx):
                 f.write("from host\n")
             assert b.ok("run", "--rm", "-v", f"{host}:/mnt:ro", "busybox",
                         "cat", "/mnt/f") == "from host\n"
+            # Inspect names the settings as Docker does.
+            b.ok("create", "--name", "hc", "-v", f"{host}:/mnt:ro", "-m",
+                 "64m", "--privileged", "--cap-add", "NET_ADMIN",
+                 "--restart", "on-failure:2", "busybox")
+            doc = b.inspect("hc")
+            hc = doc["HostConfig"]
+            assert hc["Memory"] == 64 << 20 and hc["Privileged"], hc
+            assert hc["CapAdd"] == ["NET_ADMIN"], hc
+            assert hc["RestartPolicy"] == {"Name": "on-failure",
+                                           "MaximumRetryCount": 2}, hc
+            assert hc["Binds"] == [f"{host}:/mnt:ro"], hc
+            assert doc["Mounts"] == [{
+                "Type": "bind", "Source": host, "Destination": "/mnt",
+                "Mode": "ro", "RW": False, "Propagation": "rprivate"}], doc
+            b.ok("rm", "hc")
         out = b.ok("run", "--rm", "--tmpfs", "/scratch", "busybox", "sh",
                    "-c", "grep ' /scratch ' /proc/mounts | cut -d' ' -f3")
         assert out == "tmpfs\n", out

@@ -103,7 +103,7 @@ def test_init_is_pid_1_and_the_command_its_child(ctx):
         b.ok("create", "--name", "c", "--init", "busybox", "sleep", "5")
         doc = b.inspect("c")
         assert (doc["Path"], doc["Args"]) == ("sleep", ["5"]), doc
-        assert doc["HostConfig"].get("init") is True, doc["HostConfig"]
+        assert doc["HostConfig"].get("Init") is True, doc["HostConfig"]
         b.ok("rm", "c")
 
 
