@@ -13,8 +13,8 @@
  * act on the exit: a loop timer starts the container again after a
  * delay that doubles from 100 ms up to a minute, reset by a run of 10 s.
  *
- * Not yet: adopting containers that still run after berthd was killed
- * (they are killed at the next start and marked exited).
+ * Containers that still run after berthd was killed are adopted at
+ * the next start (container-recover.c).
  */
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -61,6 +61,7 @@ struct ctr_wait {
 };
 
 static void container_free(struct container *c);
+static void exit_cb(evutil_socket_t fd, short what, void *arg);
 
 int64_t
 now_ns(void)
@@ -186,7 +187,7 @@ static json_t *
 record_of(struct container *c)
 {
 	return (json_pack("{s:O, s:O?, s:s, s:i, s:b, s:b, s:s?, s:I, s:I, "
-	    "s:I, s:i, s:b}",
+	    "s:I, s:i, s:b, s:I}",
 	    "config", c->config, "image_config", c->image_config,
 	    "state", container_state_name(c->state), "exit_code", c->exit_code,
 	    "oom_killed", c->oom_killed, "paused", c->paused,
@@ -195,7 +196,8 @@ record_of(struct container *c)
 	    "finished_ns", (json_int_t)c->finished_ns,
 	    "pid", (json_int_t)c->pid,
 	    "restart_count", c->restart_count,
-	    "manually_stopped", c->manually_stopped));
+	    "manually_stopped", c->manually_stopped,
+	    "pid_start", (json_int_t)c->pid_start));
 }
 
 int
@@ -641,6 +643,11 @@ release_running(struct container *c)
 		event_free(c->exit_ev);
 		c->exit_ev = NULL;
 	}
+	if (c->status_timer != NULL) {
+		event_free(c->status_timer);
+		c->status_timer = NULL;
+	}
+	c->status_tries = 0;
 	if (c->oom_ev != NULL) {
 		event_free(c->oom_ev);
 		c->oom_ev = NULL;
@@ -666,7 +673,7 @@ release_running(struct container *c)
 static int remove_now(struct container *c, struct berth_error *err);
 
 /* The init exited (status from waitid), or never started. */
-static void
+void
 container_exited(struct container *c, int code, const char *why)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
@@ -727,6 +734,11 @@ exit_cb(evutil_socket_t fd, short what, void *arg)
 	if (waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED) < 0) {
 		if (errno == EINTR)
 			return;
+		if (errno == ECHILD) {
+			/* Adopted: another process reaps it. */
+			container_foreign_exit(c);
+			return;
+		}
 		log_error("container", "%.12s: wait: %s", c->id,
 		    strerror(errno));
 		si.si_code = CLD_KILLED;
@@ -754,6 +766,19 @@ oom_cb(evutil_socket_t fd, short what, void *arg)
 
 /* OOM kills through the cgroup's event fd; a host without it still
  * runs the container. */
+static void watch_oom(struct container *c);
+
+int
+container_watch(struct container *c, struct berth_error *err)
+{
+	c->exit_ev = event_new(c->d->base, c->pidfd, EV_READ, exit_cb, c);
+	if (c->exit_ev == NULL || event_add(c->exit_ev, NULL) < 0)
+		return (berth_error_set(err, BERTH_E_SYSTEM, ENOMEM, "%.12s: "
+		    "events", c->id));
+	watch_oom(c);
+	return (0);
+}
+
 static void
 watch_oom(struct container *c)
 {
@@ -796,6 +821,33 @@ start_failed(struct container *c, struct berth_error *err)
 	return (-1);
 }
 
+/*
+ * A stream of the container's output: a FIFO in its directory, opened
+ * read-write for the container (so it never meets a reader-less FIFO:
+ * while berthd is away, what it writes waits there and a full FIFO
+ * blocks it, rather than SIGPIPE killing it) and read-only for the pump.
+ * fds[0] is berthd's end, fds[1] the container's.
+ */
+static int
+output_fifo(struct container *c, const char *name, int fds[2],
+    struct berth_error *err)
+{
+	struct stat st;
+
+	if (mkfifoat(c->log_dirfd, name, 0600) < 0 && (errno != EEXIST ||
+	    fstatat(c->log_dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISFIFO(st.st_mode)))
+		return (berth_error_sys(err, "start %.12s: fifo %s", c->id,
+		    name));
+	fds[1] = openat(c->log_dirfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	fds[0] = openat(c->log_dirfd, name, O_RDONLY | O_NONBLOCK |
+	    O_CLOEXEC | O_NOFOLLOW);
+	if (fds[0] < 0 || fds[1] < 0)
+		return (berth_error_sys(err, "start %.12s: open fifo %s",
+		    c->id, name));
+	return (0);
+}
+
 int
 container_start(struct container *c, struct berth_error *err)
 {
@@ -833,14 +885,16 @@ container_start(struct container *c, struct berth_error *err)
 	spec.process.terminal = tty;
 	/* Without a terminal: pipes for stdout and stderr, and stdin a
 	 * pipe when it stays open, else /dev/null. */
-	if (!tty && (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
-	    (open_stdin ? pipe2(in, O_CLOEXEC) : (in[0] = open("/dev/null",
-	    O_RDONLY | O_CLOEXEC))) < 0)) {
-		berth_error_sys(err, "start %.12s: pipes", c->id);
-		goto out;
-	}
 	if (container_logs_open(c, err) < 0)
 		goto out;
+	if (!tty && (output_fifo(c, CTR_STDOUT_FIFO, out, err) < 0 ||
+	    output_fifo(c, CTR_STDERR_FIFO, errp, err) < 0))
+		goto out;
+	if (!tty && (open_stdin ? pipe2(in, O_CLOEXEC) : (in[0] = open(
+	    "/dev/null", O_RDONLY | O_CLOEXEC))) < 0) {
+		berth_error_sys(err, "start %.12s: stdin", c->id);
+		goto out;
+	}
 	rt_spawn_opts_init(&opts);
 	opts.stdio[0] = in[0];
 	opts.stdio[1] = out[1];
@@ -875,18 +929,14 @@ container_start(struct container *c, struct berth_error *err)
 	c->pid = rc.pid;
 	c->pidfd = rc.pidfd;
 	c->cgroup = rc.cgroup;
-	c->exit_ev = event_new(c->d->base, c->pidfd, EV_READ, exit_cb, c);
-	if (c->exit_ev == NULL || event_add(c->exit_ev, NULL) < 0) {
-		berth_error_set(err, BERTH_E_SYSTEM, ENOMEM, "start %.12s: "
-		    "events", c->id);
+	c->pid_start = proc_start_time(c->pid);
+	if (container_watch(c, err) < 0)
 		goto unwatched;
-	}
 	/* The pumps own the read ends from here, failing or not. */
 	rcode = container_pumps_start(c, out[0], errp[0], err);
 	out[0] = errp[0] = -1;
 	if (rcode < 0)
 		goto unwatched;
-	watch_oom(c);
 	c->state = CTR_RUNNING;
 	c->started_ns = now_ns();
 	c->exit_code = 0;
@@ -1270,19 +1320,24 @@ container_free(struct container *c)
 }
 
 /*
- * A container the record says runs, found at start-up: berthd died
- * without stopping it.  It cannot be adopted yet (its output pipes went
- * with berthd): kill what is left in its cgroup and mark it exited.
+ * A container the record says runs, found at start-up, that could not
+ * be adopted (container-recover.c says why): what is left in its cgroup
+ * is killed, and it is marked exited.
  */
-static void
-reap_orphan(struct container *c)
+void
+container_reap_orphan(struct container *c, const char *why)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
-	char path[256];
+	char path[256], msg[512];
 	struct rt_cgroup *cg;
+	pid_t *pids = NULL;
+	size_t npids = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", c->d->cfg.cgroup_parent, c->id);
 	if (cgroup_open(path, &cg, &err) == 0) {
+		(void)cgroup_pids(cg, &pids, &npids, &err);
+		free(pids);
+		berth_error_clear(&err);
 		if (cgroup_destroy(cg, &err) < 0)
 			log_warn("container", "%.12s: %s", c->id,
 			    berth_error_message(&err));
@@ -1291,15 +1346,25 @@ reap_orphan(struct container *c)
 	berth_error_clear(&err);
 	c->state = CTR_EXITED;
 	c->paused = false;
-	c->exit_code = 137;
 	c->finished_ns = now_ns();
 	c->pid = 0;
+	if (npids > 0) {
+		c->exit_code = 137;
+		snprintf(msg, sizeof(msg), "killed at berthd's restart: %s",
+		    why);
+	} else {
+		c->exit_code = 255;
+		snprintf(msg, sizeof(msg), "it exited while berthd was down "
+		    "(%s): its exit status is unknown", why);
+	}
 	free(c->error);
-	c->error = strdup("berthd stopped without stopping the container: "
-	    "killed at its restart");
+	c->error = strdup(msg);
+	c->recovered = true;
 	if (container_save(c, &err) < 0)
 		log_error("container", "%.12s: %s", c->id,
 		    berth_error_message(&err));
+	event_container(c, "die", json_pack("{s:s}", "exitCode",
+	    npids > 0 ? "137" : "255"));
 }
 
 static int
@@ -1336,6 +1401,8 @@ load_one(struct daemon *d, const struct db_container *row,
 	    "restart_count"));
 	c->manually_stopped = json_is_true(json_object_get(rec,
 	    "manually_stopped"));
+	c->pid = (pid_t)json_integer_value(json_object_get(rec, "pid"));
+	c->pid_start = json_integer_value(json_object_get(rec, "pid_start"));
 	c->finished_ns = json_integer_value(json_object_get(rec,
 	    "finished_ns"));
 	if (c->name == NULL || !json_is_object(c->config)) {
@@ -1344,8 +1411,8 @@ load_one(struct daemon *d, const struct db_container *row,
 		    "%s: bad record", row->id));
 	}
 	TAILQ_INSERT_TAIL(&d->containers, c, entry);
-	if (c->state == CTR_RUNNING)
-		reap_orphan(c);
+	/* Adopted or reaped once the loop exists (containers_resume). */
+	c->orphan = c->state == CTR_RUNNING;
 	return (0);
 }
 
@@ -1382,20 +1449,24 @@ sweep(struct daemon *d, const char *dir)
 	}
 }
 
-/* always, and unless-stopped unless it was stopped, come back when
- * berthd starts (on the loop's first turn, not counted as restarts). */
+/* Running ones are adopted (or marked exited); then always, and
+ * unless-stopped unless it was stopped, come back when berthd starts
+ * (on the loop's first turn, not counted as restarts), and those found
+ * dead by their policy. */
 void
-containers_restart_policies(struct daemon *d)
+containers_resume(struct daemon *d)
 {
 	struct container *c;
 	const char *n;
 
+	containers_recover(d);
 	TAILQ_FOREACH(c, &d->containers, entry) {
 		n = restart_name(c->config);
 		if (c->state == CTR_RUNNING || c->state == CTR_CREATED)
 			continue;
 		if (strcmp(n, "always") == 0 || (strcmp(n, "unless-stopped") ==
-		    0 && !c->manually_stopped)) {
+		    0 && !c->manually_stopped) || (c->recovered &&
+		    should_restart(c, c->exit_code))) {
 			c->restart_count--;	/* restart_cb counts one */
 			c->manually_stopped = false;
 			schedule_restart(c, 0);

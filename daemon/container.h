@@ -82,7 +82,12 @@ struct container {
 
 	/* While running. */
 	pid_t			 pid;
+	int64_t			 pid_start;	/* its /proc start time */
 	int			 pidfd;
+	bool			 orphan;	/* ran when berthd died */
+	bool			 recovered;	/* found dead at start-up */
+	struct event		*status_timer;	/* exit status retries */
+	int			 status_tries;
 	struct event		*exit_ev;
 	struct rt_cgroup	*cgroup;
 	int			 out_fd, err_fd;	/* pipe read ends, or
@@ -115,8 +120,23 @@ struct container {
 
 /* container.c */
 int	containers_init(struct daemon *d, struct berth_error *err);
-/* Once the loop exists: always and unless-stopped containers start. */
-void	containers_restart_policies(struct daemon *d);
+/* Once the loop exists: running ones adopted, restart policies. */
+void	containers_resume(struct daemon *d);
+/* The init exited with code (why: NULL, or the reason). */
+void	container_exited(struct container *c, int code, const char *why);
+/* Watch its pidfd and its cgroup's OOM events. */
+int	container_watch(struct container *c, struct berth_error *err);
+void	container_reap_orphan(struct container *c, const char *why);
+
+/* container-recover.c: after berthd was killed. */
+/* Names of its output FIFOs in its directory. */
+#define CTR_STDOUT_FIFO		"stdout.fifo"
+#define CTR_STDERR_FIFO		"stderr.fifo"
+void	containers_recover(struct daemon *d);
+/* /proc/PID/stat's start time (clock ticks since boot), or -1. */
+int64_t	proc_start_time(pid_t pid);
+/* An adopted container exited: its status, read or asked again. */
+void	container_foreign_exit(struct container *c);
 /* Stop every running container (SIGTERM, SIGKILL after its timeout);
  * true when none runs any more. */
 bool	containers_stop_all(struct daemon *d);

@@ -216,7 +216,7 @@ daemon_init(struct daemon *d, struct berth_error *err)
 		return (berth_error_sys(err, "catch signals"));
 	if (listeners_open(d, err) < 0)
 		return (-1);
-	containers_restart_policies(d);
+	containers_resume(d);
 	daemon_idle_check(d);
 	return (0);
 }

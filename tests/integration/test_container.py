@@ -271,23 +271,58 @@ def test_sigterm_stops_containers_and_sigkill_restart_recovers(ctx):
     need_root()
     with Daemon(ctx) as d:
         load(d, busybox("docker"))
-        cid = create(d, ["sleep", "300"])
+        # Counts, and exits 5 on SIGTERM: its status after adoption is
+        # read back exactly.
+        cid = create(d, ["sh", "-c", "trap 'exit 5' TERM; i=0; "
+                         "while true; do echo $i; i=$((i+1)); sleep 0.05; "
+                         "done"])
         call(d, "Start", container=cid)
+        dead = create(d, ["sh", "-c", "sleep 0.5; exit 7"])
+        call(d, "Start", container=dead)
+        tty = call(d, "Create", config={
+            "image": "busybox", "cmd": ["sleep", "300"], "tty": True,
+            "host": {"restart_policy": {"name": "always"}}})["id"]
+        call(d, "Start", container=tty)
         pid = call(d, "Inspect", container=cid)["container"]["State"]["Pid"]
+        tty_pid = call(d, "Inspect",
+                       container=tty)["container"]["State"]["Pid"]
         assert pid > 0
-        # SIGKILL of berthd: the container outlives it...
+        # SIGKILL of berthd: the containers outlive it, and the counter
+        # writes on into its FIFO meanwhile...
         os.kill(d.pid, signal.SIGKILL)
         d.proc.wait(10)
         assert os.path.exists(f"/proc/{pid}")
-        # ...and the restart finds it: killed, recorded, nothing leaked.
+        time.sleep(1.5)
+        # ...and the restart adopts it: same process, its output kept.
         d.start()
         st = call(d, "Inspect", container=cid)["container"]["State"]
-        assert st["Status"] == "exited" and st["ExitCode"] == 137, st
-        assert st["Error"], st
-        wait_for(lambda: not os.path.exists(f"/proc/{pid}") or
-                 open(f"/proc/{pid}/stat").read().split()[2] == "Z", 10,
-                 "the orphan killed")
+        assert st["Status"] == "running" and st["Pid"] == pid, st
+        time.sleep(0.5)
+        lines = text(logs(d, cid)).split()
+        assert [int(x) for x in lines] == list(range(len(lines))), lines
+        assert len(lines) > 40, len(lines)
+        # One that exited while berthd was away: exited with its status
+        # when its zombie was still there to read, else 255 and why.
+        st = call(d, "Inspect", container=dead)["container"]["State"]
+        assert st["Status"] == "exited", st
+        assert (st["ExitCode"], st["Error"]) == (7, "") or (
+            st["ExitCode"] == 255 and "unknown" in st["Error"]), st
+        assert ctr_cgroups(dead) == []
+        # One with a terminal cannot be adopted: killed, then its
+        # restart policy (always) starts it again.
+        wait_for(lambda: call(d, "Inspect", container=tty)["container"]
+                 ["State"]["Status"] == "running", 10, "tty restarted")
+        doc = call(d, "Inspect", container=tty)["container"]
+        assert doc["State"]["Pid"] != tty_pid, doc["State"]
+        wait_for(lambda: not os.path.exists(f"/proc/{tty_pid}") or
+                 open(f"/proc/{tty_pid}/stat").read().split()[2] == "Z", 10,
+                 "the old tty container killed")
+        # The adopted one stops as any other, its exit code known.
+        call(d, "Stop", container=cid, timeout=5)
+        st = call(d, "Inspect", container=cid)["container"]["State"]
+        assert st["Status"] == "exited" and st["ExitCode"] == 5, st
         assert ctr_cgroups(cid) == []
+        call(d, "Stop", container=tty, timeout=0)
         # SIGTERM: berthd stops what runs (SIGTERM, then SIGKILL) and
         # exits 0 with the state recorded.
         call(d, "Start", container=cid)
@@ -295,8 +330,9 @@ def test_sigterm_stops_containers_and_sigkill_restart_recovers(ctx):
         d.start()
         st = call(d, "Inspect", container=cid)["container"]["State"]
         assert st["Status"] == "exited", st
-        call(d, "Remove", container=cid)
-        assert_gone(d, cid)
+        for c in (cid, dead, tty):
+            call(d, "Remove", container=c, force=True)
+            assert_gone(d, c)
 
 
 def test_many_containers_at_once(ctx):
