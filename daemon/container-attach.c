@@ -20,6 +20,7 @@
 #include "container.h"
 #include "container-log.h"
 #include "daemon.h"
+#include "events.h"
 #include "log.h"
 #include "message.h"
 #include "peer.h"
@@ -86,6 +87,8 @@ attach_end(struct ctr_attach *a, bool detached)
 	    a->c != NULL ? (size_t)(unsigned)a->c->exit_code : 0 };
 	struct peer *p = a->p;
 
+	if (detached && a->c != NULL)
+		event_container(a->c, "detach", NULL);
 	peer_reply(p, false, pack_kv_int_map, &o);
 	attach_free(a);
 	peer_session_end(p);
@@ -327,6 +330,7 @@ container_api_attach(struct daemon *d, struct peer *p,
 	a->out = param_bool(call, "stdout", true);
 	a->err = param_bool(call, "stderr", true);
 	TAILQ_INSERT_TAIL(&c->attaches, a, entry);
+	event_container(c, "attach", NULL);
 	/* The first reply says the session is in place: a client may
 	 * start the container now and miss nothing. */
 	(void)pk;

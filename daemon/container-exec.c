@@ -26,6 +26,7 @@
 #include "container.h"
 #include "daemon.h"
 #include "db.h"
+#include "events.h"
 #include "log.h"
 #include "message.h"
 #include "peer.h"
@@ -185,9 +186,15 @@ exec_reap(struct ctr_exec *x)
 	}
 	last.value = rt_exit_code(si.si_status, si.si_code);
 	close_ev(&x->exit_ev, &x->pidfd);
-	if (x->c != NULL)
+	if (x->c != NULL) {
+		char num[16];
+
 		log_info("container", "%.12s: exec %ld exited with %d",
 		    x->c->id, (long)x->pid, last.value);
+		snprintf(num, sizeof(num), "%d", last.value);
+		event_container(x->c, "exec_die", json_pack("{s:s}",
+		    "exitCode", num));
+	}
 	/* What it wrote before it exited; bounded, as a child it left
 	 * behind may write on. */
 	for (i = 0; i < 64 && x->out_fd >= 0 && exec_pump(x, x->out_fd) > 0;
@@ -559,6 +566,20 @@ out:
 	return (rcode);
 }
 
+/* Docker's "exec_start: CMD ARGS" action. */
+static void
+exec_event_start(struct container *c, char *const *args)
+{
+	char action[256];
+	size_t i, n;
+
+	n = (size_t)snprintf(action, sizeof(action), "exec_start:");
+	for (i = 0; args[i] != NULL && n < sizeof(action); i++)
+		n += (size_t)snprintf(action + n, sizeof(action) - n, " %s",
+		    args[i]);
+	event_container(c, action, NULL);
+}
+
 int
 container_api_exec(struct daemon *d, struct peer *p, const struct call *call,
     msgpack_packer *pk, struct berth_error *err)
@@ -630,6 +651,7 @@ container_api_exec(struct daemon *d, struct peer *p, const struct call *call,
 	}
 	log_info("container", "%.12s: exec %ld: %s", c->id, (long)x->pid,
 	    spec.process.args[0]);
+	exec_event_start(c, spec.process.args);
 	if (detach) {
 		msgpack_pack_map(pk, 1);
 		pack_str(pk, "pid");

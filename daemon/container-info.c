@@ -41,6 +41,7 @@
 #include "container.h"
 #include "container-info.h"
 #include "daemon.h"
+#include "events.h"
 #include "job.h"
 #include "json-pack.h"
 #include "log.h"
@@ -1029,6 +1030,7 @@ container_api_rename(struct daemon *d, struct peer *p,
 	}
 	log_info("container", "%.12s renamed from %s to %s", c->id, old,
 	    c->name);
+	event_container(c, "rename", json_pack("{s:s}", "oldName", old));
 	free(old);
 	msgpack_pack_map(pk, 0);
 	return (0);

@@ -264,6 +264,14 @@ def test_oom_kill_is_reported(ctx):
         st = call(d, "Inspect", container=cid)["container"]["State"]
         assert code == 137, (code, st)
         assert st["OOMKilled"] is True, st
+        # ...and in the events, before its die.
+        with d.client(timeout=30) as c:
+            evs = [r["event"] for r in c.stream(
+                "io.berth.Service.Events",
+                {"since": 0, "until": time.time_ns(),
+                 "filters": {"container": [cid]}}) if r.get("event")]
+        acts = [e["action"] for e in evs]
+        assert "oom" in acts and acts.index("oom") < acts.index("die"), acts
         call(d, "Remove", container=cid)
 
 

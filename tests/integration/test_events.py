@@ -424,6 +424,48 @@ def test_container_lifecycle_events(ctx):
         assert die[0][3]["exitCode"] == "3", die
 
 
+def test_container_operations_emit_their_events(ctx):
+    need_root()
+    with Daemon(ctx) as d, tempfile.TemporaryDirectory() as tmp:
+        load_busybox(ctx, d, tmp)
+        t0 = stamp()
+        ok(berth(ctx, d, "run", "-d", "--name", "ops", "busybox", "sh",
+                 "-c", "trap 'exit 9' TERM; while true; do sleep 0.1; "
+                 "done"))
+        ok(berth(ctx, d, "pause", "ops"))
+        ok(berth(ctx, d, "unpause", "ops"))
+        assert berth(ctx, d, "exec", "ops", "sh", "-c",
+                     "exit 4").returncode == 4
+        ok(berth(ctx, d, "rename", "ops", "ops2"))
+        ok(berth(ctx, d, "kill", "-s", "USR1", "ops2"))
+        ok(berth(ctx, d, "stop", "ops2"))
+        out = ok(berth(ctx, d, "events", "--since", t0, "--until", stamp(),
+                       "--filter", "type=container", "--format", "json",
+                       timeout=30))
+        evs = [(e["Type"], e["Action"], e["Actor"]["ID"],
+                e["Actor"]["Attributes"])
+               for e in map(json.loads, out.splitlines())]
+        acts = [e[1] for e in evs]
+        want = ["create", "start", "pause", "unpause", "exec_start: sh -c "
+                "exit 4", "exec_die", "rename", "kill", "kill", "die",
+                "stop"]
+        it = iter(acts)
+        assert all(a in it for a in want), acts
+        by = {e[1]: e[3] for e in evs}
+        assert by["exec_die"]["exitCode"] == "4", by
+        assert by["rename"]["oldName"] == "ops" and \
+            by["rename"]["name"] == "ops2", by
+        kills = [e[3]["signal"] for e in evs if e[1] == "kill"]
+        assert kills == ["10", "15"], kills
+        assert by["die"]["exitCode"] == "9", by
+        # "event=exec_start" matches the action up to its ':'.
+        ex = ok(berth(ctx, d, "events", "--since", t0, "--until", stamp(),
+                      "--filter", "event=exec_start", "--format",
+                      "{{.Action}}", timeout=30))
+        assert ex == "exec_start: sh -c exit 4\n", ex
+        ok(berth(ctx, d, "rm", "ops2"))
+
+
 def test_container_event_filters(ctx):
     need_root()
     with Daemon(ctx) as d, tempfile.TemporaryDirectory() as tmp:
