@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -85,6 +86,8 @@ peer_kill(struct peer *p, const char *why)
 	bufferevent_disable(p->bev, EV_READ | EV_WRITE);
 	evtimer_del(p->frame_timer);
 	event_del(p->resume);
+	if (p->hangup != NULL)
+		event_del(p->hangup);
 	TAILQ_REMOVE(&d->peers, p, entry);
 	TAILQ_INSERT_TAIL(&d->graveyard, p, entry);
 	d->npeers--;
@@ -102,6 +105,8 @@ peer_free(struct peer *p)
 		event_free(p->frame_timer);
 	if (p->resume != NULL)
 		event_free(p->resume);
+	if (p->hangup != NULL)
+		event_free(p->hangup);
 	free(p);
 }
 
@@ -335,6 +340,23 @@ event_cb(struct bufferevent *bev, short events, void *arg)
 		peer_kill(p, strerror(EVUTIL_SOCKET_ERROR()));
 }
 
+/*
+ * The peer's socket shut down.  A half-close is the peer's way to say it
+ * sends no more (the read side handles it); a hang-up (both directions
+ * gone) means no reply can reach it.  Sessions that read nothing (a Wait,
+ * a Logs follow, Events) would otherwise hold on to a gone peer until
+ * they next wrote to it.
+ */
+static void
+hangup_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pollfd pfd = { fd, POLLRDHUP, 0 };
+
+	(void)what;
+	if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR)))
+		peer_kill(arg, "hung up");
+}
+
 static void
 resume_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -462,6 +484,11 @@ peer_accept(struct daemon *d, int fd)
 	p->pid = cred.pid;
 	p->uid = cred.uid;
 	p->gid = cred.gid;
+	/* Where the loop can tell a shut-down socket (epoll's RDHUP). */
+	if ((event_base_get_features(d->base) & EV_FEATURE_EARLY_CLOSE) &&
+	    (p->hangup = event_new(d->base, fd, EV_CLOSED | EV_ET |
+	    EV_PERSIST, hangup_cb, p)) != NULL)
+		event_add(p->hangup, NULL);
 	bufferevent_setcb(p->bev, read_cb, write_cb, event_cb, p);
 	bufferevent_setwatermark(p->bev, EV_WRITE, PEER_OUTPUT_LOW, 0);
 	bufferevent_set_timeouts(p->bev, NULL, &wt);

@@ -41,6 +41,7 @@ struct peer {
 	struct bufferevent	*bev;
 	struct event		*frame_timer;
 	struct event		*resume;	/* process on the next turn */
+	struct event		*hangup;	/* the socket shut down */
 	unsigned long long	 id;
 	pid_t			 pid;
 	uid_t			 uid;

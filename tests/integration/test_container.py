@@ -473,3 +473,28 @@ def test_a_container_holds_its_image(ctx):
             call(d, "Remove", container=cid)
             r = c.call(I + "Remove", image="busybox")
             assert r["deleted"] == [img["id"]], r
+
+
+def test_a_waiting_client_that_hangs_up_is_let_go_at_once(ctx):
+    """Wait and Logs follow read nothing from the peer while they wait:
+    berthd still notices the peer hang up, and frees it then, not at
+    the container's exit."""
+    from harness import Raw
+    with daemon(ctx) as d:
+        cid = create(d, ["sleep", "300"])
+        call(d, "Start", container=cid)
+        for method, params in (("Wait", {"container": cid}),
+                               ("Logs", {"container": cid,
+                                         "follow": True})):
+            r = Raw(d.path)
+            r.call(C + method, params, more=method == "Logs")
+            time.sleep(0.2)
+            r.close()
+
+            def connections():
+                with Raw(d.path) as s:
+                    s.call("io.berth.Service.GetStatus")
+                    return s.reply()["parameters"]["connections"]
+            wait_for(lambda: connections() == 1, 5,
+                     f"the {method} client let go")
+        call(d, "Remove", container=cid, force=True)
