@@ -291,11 +291,11 @@ host_config(const struct args *a, struct berth_error *err)
 		}
 		json_object_set_new(h, "network_mode", json_string(s));
 	}
-	if ((s = args_get(a, "restart")) != NULL && *s != '\0' &&
-	    (rp = restart_policy(s, args_has(a, "rm"), err)) == NULL)
-		return (NULL);
-	else if (s != NULL && *s != '\0')
+	if ((s = args_get(a, "restart")) != NULL && *s != '\0') {
+		if ((rp = restart_policy(s, args_has(a, "rm"), err)) == NULL)
+			return (NULL);
 		json_object_set_new(h, "restart_policy", rp);
+	}
 	if ((s = args_get(a, "memory")) != NULL) {
 		if (parse_ram_bytes(s, &n, err) < 0)
 			return (NULL);

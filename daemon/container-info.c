@@ -529,7 +529,7 @@ static ssize_t
 read_small(const char *path, char *buf, size_t size)
 {
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n, len = 0;
+	ssize_t n = 0, len = 0;
 
 	if (fd < 0)
 		return (-1);
