@@ -52,7 +52,7 @@ struct attach {
 	struct berth_error	 start_err;
 };
 
-static void
+static bool
 attach_signal(int sig, void *arg)
 {
 	struct attach *a = arg;
@@ -63,12 +63,13 @@ attach_signal(int sig, void *arg)
 	char num[16];
 
 	if (!a->proxy)
-		return;
+		return (false);	/* the client goes, the container stays */
 	snprintf(num, sizeof(num), "%d", sig);
 	p = container_params(a->id, "signal", json_string(num));
 	if (p != NULL && cli_connect(a->ctx, &c, &err) == 0)
 		(void)container_call(c, "io.berth.Container.Kill", p, &reply,
 		    &err);
+	return (true);
 }
 
 /* The session is in place: start the container now. */
@@ -141,6 +142,7 @@ attach_session(struct attach *a, const struct attach_opts *ao,
 	if (so.sigfd >= 0)
 		close(so.sigfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	session_raise(end);
 	return (rc);
 }
 

@@ -127,14 +127,21 @@ cmd_exec_exec(struct cmd_ctx *ctx, const struct args *a)
 	{
 		sigset_t mask, old;
 
+		/* SIGWINCH resizes; the others end the client (Docker's
+		 * exec proxies none), once its terminal is restored. */
 		sigemptyset(&mask);
 		sigaddset(&mask, SIGWINCH);
+		sigaddset(&mask, SIGINT);
+		sigaddset(&mask, SIGTERM);
+		sigaddset(&mask, SIGHUP);
+		sigaddset(&mask, SIGQUIT);
 		sigprocmask(SIG_BLOCK, &mask, &old);
-		so.sigfd = tty ? signalfd(-1, &mask, SFD_CLOEXEC) : -1;
+		so.sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 		rc = session_run(c, &so, &end, &reply, &err);
 		if (so.sigfd >= 0)
 			close(so.sigfd);
 		sigprocmask(SIG_SETMASK, &old, NULL);
+		session_raise(&end);
 	}
 	if (rc < 0)
 		return (container_exec_failed(ctx, &reply, &err));

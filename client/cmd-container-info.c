@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "container.h"
+#include "outfile.h"
 
 /* One call on a new connection; the reply's parameters as JSON. */
 static int
@@ -237,10 +238,11 @@ const struct cmd_entry cmd_export_entry = {
 const struct cmd_entry cmd_container_export_entry =
     CMD_SAME_AS("container export", cmd_export_entry, NULL);
 
-/* Write every {"data"} reply of the call pending on c to fd. */
+/* Write every {"data"} reply of the call pending on c to ctx->out, or
+ * to of (made once the first reply came: a refused export touches no
+ * file). */
 static int
-export_to(struct cmd_ctx *ctx, struct berth_client *c, int fd,
-    const char *what)
+export_to(struct cmd_ctx *ctx, struct berth_client *c, struct outfile *of)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	cleanup_reply struct berth_reply reply = BERTH_REPLY_INIT;
@@ -248,10 +250,20 @@ export_to(struct cmd_ctx *ctx, struct berth_client *c, int fd,
 	const char *p;
 	size_t left;
 	ssize_t n;
+	int fd = fileno(ctx->out);
 
 	do {
 		if (berth_recv(c, &reply, &err) < 0)
 			return (cli_fail_reply(ctx, &reply, &err));
+		if (of != NULL && of->fd < 0) {
+			if (outfile_open(of) < 0) {
+				fprintf(ctx->err, "Error: failed to export "
+				    "container: open %s: %s\n", of->path,
+				    strerror(errno));
+				return (CLI_EXIT_FAILURE);
+			}
+			fd = of->fd;
+		}
 		data = berth_map_get(reply.parameters, "data");
 		if (data == NULL || data->type != MSGPACK_OBJECT_BIN)
 			continue;
@@ -259,12 +271,18 @@ export_to(struct cmd_ctx *ctx, struct berth_client *c, int fd,
 		    left > 0; p += n, left -= (size_t)n)
 			if ((n = write(fd, p, left)) < 0 && errno != EINTR) {
 				fprintf(ctx->err, "Error: failed to export "
-				    "container: write %s: %s\n", what,
+				    "container: write %s: %s\n", of != NULL ?
+				    of->path : "standard output",
 				    strerror(errno));
 				return (CLI_EXIT_FAILURE);
 			} else if (n < 0)
 				n = 0;
 	} while (reply.continues);
+	if (of != NULL && outfile_commit(of) < 0) {
+		fprintf(ctx->err, "Error: failed to export container: %s: %s\n",
+		    of->path, strerror(errno));
+		return (CLI_EXIT_FAILURE);
+	}
 	return (CLI_EXIT_OK);
 }
 
@@ -275,7 +293,8 @@ cmd_export_exec(struct cmd_ctx *ctx, const struct args *args)
 	cleanup_client struct berth_client *c = NULL;
 	cleanup_json json_t *p = container_params(args->argv[0], NULL, NULL);
 	const char *output = args_get(args, "output");
-	int fd, rc;
+	struct outfile of;
+	int rc;
 
 	if (output != NULL && strcmp(output, "-") == 0)
 		output = NULL;
@@ -291,21 +310,10 @@ cmd_export_exec(struct cmd_ctx *ctx, const struct args *args)
 	    "io.berth.Container.Export", p, BERTH_CALL_MORE, &err) < 0)
 		return (cli_fail(ctx, &err));
 	if (output == NULL)
-		return (export_to(ctx, c, fileno(ctx->out), "standard output"));
-	if ((fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0666)) < 0) {
-		fprintf(ctx->err, "Error: failed to export container: open "
-		    "%s: %s\n", output, strerror(errno));
-		return (CLI_EXIT_FAILURE);
-	}
-	rc = export_to(ctx, c, fd, output);
-	if (close(fd) < 0 && rc == CLI_EXIT_OK) {
-		fprintf(ctx->err, "Error: failed to export container: %s: %s\n",
-		    output, strerror(errno));
-		rc = CLI_EXIT_FAILURE;
-	}
-	if (rc != CLI_EXIT_OK)
-		unlink(output);
+		return (export_to(ctx, c, NULL));
+	outfile_init(&of, output);
+	rc = export_to(ctx, c, &of);
+	outfile_abort(&of);	/* nothing left after a commit */
 	return (rc);
 }
 

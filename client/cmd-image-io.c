@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 
 #include "cleanup.h"
 #include "image.h"
+#include "outfile.h"
 
 #define UPLOAD_CHUNK	(256u << 10)
 
@@ -322,64 +322,13 @@ write_fd(int fd, const char *p, size_t len)
 	return (0);
 }
 
-/* The temporary file of a save in progress, removed if a signal ends
- * us, so that an interrupted save leaves nothing behind. */
-static char *volatile save_tmp_path;
-
-static void
-save_on_signal(int sig)
-{
-	if (save_tmp_path != NULL)
-		unlink(save_tmp_path);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void
-save_catch_signals(bool on)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa;
-	size_t i;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on ? save_on_signal : SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
-}
-
-/* A temporary file beside path, made with the mode a new file gets. */
-static int
-save_tmpfile(const char *path, char **tmp)
-{
-	cleanup_free char *copy = strdup(path);
-	mode_t mask;
-	int fd;
-
-	if (copy == NULL || asprintf(tmp, "%s/.%s.berth-save-XXXXXX",
-	    dirname(copy), basename((char *)path)) < 0) {
-		*tmp = NULL;
-		return (-1);
-	}
-	if ((fd = mkostemp(*tmp, O_CLOEXEC)) < 0) {
-		free(*tmp);
-		*tmp = NULL;
-		return (-1);
-	}
-	mask = umask(0);
-	umask(mask);
-	(void)fchmod(fd, 0666 & ~mask);
-	return (fd);
-}
-
 static int
 cmd_save_exec(struct cmd_ctx *ctx, const struct args *args)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	cleanup_reply struct berth_reply reply = BERTH_REPLY_INIT;
 	cleanup_client struct berth_client *c = NULL;
-	cleanup_free char *tmp = NULL;
+	struct outfile of;
 	const char *output = args_get(args, "output");
 	const char *format = args_get(args, "format");
 	const char *compression = args_get(args, "compression");
@@ -407,6 +356,7 @@ cmd_save_exec(struct cmd_ctx *ctx, const struct args *args)
 	    berth_send_packed(c, "io.berth.Image.Save", BERTH_CALL_MORE,
 	    pack_save, (void *)args, &err) < 0)
 		return (cli_fail(ctx, &err));
+	outfile_init(&of, output);
 	/* The file is made only once the daemon answers. */
 	progress_init(&prog, ctx->err, args_has(args, "quiet"));
 	do {
@@ -416,11 +366,8 @@ cmd_save_exec(struct cmd_ctx *ctx, const struct args *args)
 			    cli_fail(ctx, &err);
 			break;
 		}
-		if (output != NULL && fd < 0) {
-			save_catch_signals(true);
-			fd = save_tmpfile(output, &tmp);
-			save_tmp_path = tmp;
-		}
+		if (output != NULL && fd < 0 && outfile_open(&of) == 0)
+			fd = of.fd;
 		if (output != NULL && fd < 0) {
 			progress_done(&prog);
 			fprintf(ctx->err, "Error: failed to save image: "
@@ -454,26 +401,12 @@ cmd_save_exec(struct cmd_ctx *ctx, const struct args *args)
 		    "output: %s\n", strerror(errno));
 		rc = CLI_EXIT_FAILURE;
 	}
-	if (rc == CLI_EXIT_OK && fd >= 0) {
-		bool bad = fsync(fd) < 0;
-
-		if (close(fd) < 0)
-			bad = true;
-		fd = -1;
-		if (bad || rename(tmp, output) < 0) {
-			fprintf(ctx->err, "Error: failed to save image: %s: "
-			    "%s\n", output, strerror(errno));
-			rc = CLI_EXIT_FAILURE;
-		}
+	if (rc == CLI_EXIT_OK && fd >= 0 && outfile_commit(&of) < 0) {
+		fprintf(ctx->err, "Error: failed to save image: %s: %s\n",
+		    output, strerror(errno));
+		rc = CLI_EXIT_FAILURE;
 	}
-	if (rc != CLI_EXIT_OK && tmp != NULL) {
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-	}
-	if (output != NULL) {
-		save_tmp_path = NULL;
-		save_catch_signals(false);
-	}
+	if (output != NULL)
+		outfile_abort(&of);	/* nothing left after a commit */
 	return (rc);
 }

@@ -74,6 +74,20 @@ queue_frame(struct outq *q, const char *key, const void *data, size_t len,
 	return (rc);
 }
 
+void
+session_raise(const struct session_end *end)
+{
+	sigset_t mask;
+
+	if (end->signal <= 0)
+		return;
+	signal(end->signal, SIG_DFL);
+	sigemptyset(&mask);
+	sigaddset(&mask, end->signal);
+	sigprocmask(SIG_UNBLOCK, &mask, NULL);
+	raise(end->signal);
+}
+
 bool
 session_term_size(int fd, unsigned *rows, unsigned *cols)
 {
@@ -255,8 +269,12 @@ session_run(struct berth_client *c, const struct session_opts *o,
 				if (queue_size(&q, o->in >= 0 ? o->in : o->out,
 				    err) < 0)
 					goto out;
-			} else if (o->on_signal != NULL)
-				o->on_signal((int)si.ssi_signo, o->arg);
+			} else if (si.ssi_signo != SIGWINCH &&
+			    (o->on_signal == NULL ||
+			    !o->on_signal((int)si.ssi_signo, o->arg))) {
+				end->signal = (int)si.ssi_signo;
+				break;
+			}
 		}
 	}
 	rc = 0;

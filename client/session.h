@@ -18,8 +18,11 @@ struct session_opts {
 	int	 out, err;	/* where the output goes */
 	bool	 tty;		/* the process has a terminal */
 	int	 sigfd;		/* signals to serve meanwhile, or -1 */
-	/* A signal read from sigfd (SIGWINCH is handled here). */
-	void	(*on_signal)(int sig, void *arg);
+	/* A signal read from sigfd (SIGWINCH is handled here): true when
+	 * it was dealt with (sent on to the container); otherwise, or
+	 * without on_signal, the session ends with end->signal set, for
+	 * the caller to die of it once the terminal is restored. */
+	bool	(*on_signal)(int sig, void *arg);
 	void	*arg;
 	/* Called once, with the first reply (the session is in place). */
 	int	(*on_ready)(void *arg, struct berth_error *err);
@@ -29,7 +32,11 @@ struct session_end {
 	bool	 detached;
 	bool	 has_code;
 	int	 exit_code;
+	int	 signal;	/* the session ended on this signal */
 };
+
+/* Die of end->signal, if any, as the default action would. */
+void	session_raise(const struct session_end *end);
 
 /* Run until the last reply; -1 with err on a daemon error (reply then
  * holds it, with its parameters) or a broken connection.  The caller

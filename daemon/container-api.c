@@ -153,8 +153,19 @@ container_api_start(struct daemon *d, struct peer *p,
 	(void)p;
 	if (find(d, call, &c, err) < 0)
 		return (-1);
-	container_set_manually_stopped(c, false);
+	/* Running already: nothing to do (Docker's "not modified"). */
+	if (c->state == CTR_RUNNING && !c->removing) {
+		msgpack_pack_map(pk, 0);
+		return (0);
+	}
+	/* A start asked for: the policy counts afresh (Docker's
+	 * ResetRestartManager), and a manual stop no longer holds. */
 	if (container_start(c, err) < 0)
+		return (-1);
+	c->restart_count = 0;
+	c->restart_delay_ms = 0;
+	container_set_manually_stopped(c, false);
+	if (container_save(c, err) < 0)
 		return (-1);
 	msgpack_pack_map(pk, 0);
 	return (0);
@@ -249,6 +260,15 @@ container_api_kill(struct daemon *d, struct peer *p, const struct call *call,
 	if (find(d, call, &c, err) < 0 ||
 	    param_signal(call, SIGKILL, &sig, err) < 0)
 		return (-1);
+	/* Waiting to restart: killing it is stopping it (Docker). */
+	if (container_restarting(c)) {
+		container_cancel_restart(c);
+		container_set_manually_stopped(c, true);
+		if (container_save(c, err) < 0)
+			return (-1);
+		msgpack_pack_map(pk, 0);
+		return (0);
+	}
 	if (c->state == CTR_RUNNING && !c->paused &&
 	    (sig == SIGKILL || sig == SIGTERM || sig == SIGINT))
 		container_set_manually_stopped(c, true);

@@ -200,7 +200,8 @@ attach_frame(void *arg, struct peer *p, const msgpack_object *root)
 	if (root == NULL) {
 		/* The client sends no more: as an end of its input. */
 		if (c != NULL && a->in && c->input != NULL &&
-		    json_is_true(json_object_get(c->config, "stdin_once")))
+		    json_is_true(json_object_get(c->config, "stdin_once")) &&
+		    !json_is_true(json_object_get(c->config, "tty")))
 			stdio_input_eof(c->input);
 		return;
 	}
@@ -289,7 +290,7 @@ container_api_attach(struct daemon *d, struct peer *p,
 	struct ctr_attach *a;
 	struct container *c;
 	struct detach_keys keys;
-	char name[256], kspec[64];
+	char name[256], kspec[DETACH_KEYS_SPEC_MAX];
 
 	if (!(call->flags & CALL_UPGRADE)) {
 		berth_error_set(err, BERTH_E_INVALID_CALL, 0, "%s takes over "
@@ -301,12 +302,16 @@ container_api_attach(struct daemon *d, struct peer *p,
 	if (!msgpack_str_copy(msgpack_map_get(call->parameters, "container"),
 	    name, sizeof(name)))
 		name[0] = '\0';
-	if (!msgpack_str_copy(msgpack_map_get(call->parameters,
-	    "detach_keys"), kspec, sizeof(kspec)))
-		kspec[0] = '\0';
-	if (container_find(d, name, &c, err) < 0 ||
+	if (detach_keys_param(call, kspec, sizeof(kspec), err) < 0 ||
+	    container_find(d, name, &c, err) < 0 ||
 	    detach_keys_parse(kspec, &keys, err) < 0)
 		return (-1);
+	if (c->paused) {
+		berth_error_set(err, CTR_E_STATE, 0, "container %s is paused, "
+		    "unpause the container before attach", c->name);
+		berth_error_param_str(err, "container", c->name);
+		return (berth_error_param_str(err, "state", "paused"));
+	}
 	if (c->state != CTR_RUNNING && c->state != CTR_CREATED) {
 		berth_error_set(err, CTR_E_STATE, 0, "you cannot attach to a "
 		    "stopped container, start it first");

@@ -102,18 +102,26 @@ exec_free(struct ctr_exec *x)
 	free(x);
 }
 
-/* The session is over for the peer: its last reply, and the process is
- * left to run detached (or is reaped already). */
+static void
+exec_pause(struct ctr_exec *x, bool pause)
+{
+	if (x->out_ev != NULL)
+		pause ? event_del(x->out_ev) : event_add(x->out_ev, NULL);
+	if (x->err_ev != NULL)
+		pause ? event_del(x->err_ev) : event_add(x->err_ev, NULL);
+}
+
+/* The session is over for the peer: its last reply.  A process that
+ * still runs (detached, or its client gone) keeps its terminal or pipes:
+ * closing them would hang it up or kill it with SIGPIPE; what it writes
+ * is read and dropped until it exits. */
 static void
 exec_end(struct ctr_exec *x, const struct exec_reply *last)
 {
 	struct peer *p = x->p;
 
 	x->p = NULL;
-	close_ev(&x->out_ev, &x->out_fd);
-	close_ev(&x->err_ev, &x->err_fd);
-	stdio_input_free(x->input);
-	x->input = NULL;
+	exec_pause(x, false);
 	if (p != NULL) {
 		peer_reply(p, false, pack_exec, last);
 		peer_session_end(p);
@@ -142,14 +150,6 @@ exec_pump(struct ctr_exec *x, int fd)
 	return (1);
 }
 
-static void
-exec_pause(struct ctr_exec *x, bool pause)
-{
-	if (x->out_ev != NULL)
-		pause ? event_del(x->out_ev) : event_add(x->out_ev, NULL);
-	if (x->err_ev != NULL)
-		pause ? event_del(x->err_ev) : event_add(x->err_ev, NULL);
-}
 
 static void
 exec_out_cb(evutil_socket_t fd, short what, void *arg)
@@ -518,11 +518,12 @@ exec_spawn(struct ctr_exec *x, struct rt_spec *spec, bool interactive,
 	x->pid = rc.pid;
 	x->pidfd = rc.pidfd;
 	rc.pidfd = -1;
-	if (x->tty && !detach) {
+	if (x->tty) {
+		/* Detached too: closing the master would hang it up. */
 		x->out_fd = rc.console_fd;
 		rc.console_fd = -1;
-		if (interactive && (input = fcntl(x->out_fd, F_DUPFD_CLOEXEC,
-		    0)) < 0) {
+		if (interactive && !detach && (input = fcntl(x->out_fd,
+		    F_DUPFD_CLOEXEC, 0)) < 0) {
 			berth_error_sys(err, "exec: terminal");
 			goto out;
 		}
@@ -587,7 +588,7 @@ container_api_exec(struct daemon *d, struct peer *p, const struct call *call,
 	struct rt_spec spec;
 	struct ctr_exec *x = NULL;
 	struct container *c;
-	char name[256], kspec[64];
+	char name[256], kspec[DETACH_KEYS_SPEC_MAX];
 	bool detach = param_bool(call, "detach");
 	bool interactive = param_bool(call, "interactive");
 	struct exec_reply started = { NULL, NULL, 0, 0 };
@@ -604,10 +605,8 @@ container_api_exec(struct daemon *d, struct peer *p, const struct call *call,
 	if (!msgpack_str_copy(msgpack_map_get(call->parameters, "container"),
 	    name, sizeof(name)))
 		name[0] = '\0';
-	if (!msgpack_str_copy(msgpack_map_get(call->parameters,
-	    "detach_keys"), kspec, sizeof(kspec)))
-		kspec[0] = '\0';
-	if (container_find(d, name, &c, err) < 0)
+	if (detach_keys_param(call, kspec, sizeof(kspec), err) < 0 ||
+	    container_find(d, name, &c, err) < 0)
 		return (-1);
 	if (c->state != CTR_RUNNING || c->pidfd < 0 || c->paused) {
 		berth_error_set(err, CTR_E_STATE, 0, c->paused ? "container "

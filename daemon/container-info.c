@@ -318,7 +318,7 @@ ij_start(struct daemon *d, struct peer *p, const char *kind,
 	return (DISPATCH_DEFERRED);
 }
 
-/* {snapdir, id, lowers, pid} of c's snapshot, for Diff and Export. */
+/* {snapdir, id, lowers} of c's snapshot, for Diff and Export. */
 static int
 pack_snapshot_args(struct container *c, msgpack_packer *pk,
     struct berth_error *err)
@@ -328,15 +328,13 @@ pack_snapshot_args(struct container *c, msgpack_packer *pk,
 
 	if (container_snapshot(c, false, &snap, err) < 0)
 		return (-1);
-	msgpack_pack_map(pk, 4);
+	msgpack_pack_map(pk, 3);
 	pack_kv_str(pk, "snapdir", dirname(snap.dir));
 	pack_kv_str(pk, "id", c->id);
 	pack_str(pk, "lowers");
 	msgpack_pack_array(pk, snap.nlowers);
 	for (i = 0; i < snap.nlowers; i++)
 		pack_str(pk, snap.lowers[i]);
-	pack_str(pk, "pid");
-	msgpack_pack_int64(pk, c->state == CTR_RUNNING ? c->pid : 0);
 	snapshot_free(&snap);
 	return (0);
 }
@@ -463,38 +461,32 @@ container_diff_child(const msgpack_object *args, struct job_child *jc,
 }
 
 /*
- * A running container's files are read through /proc/PID/root, its own
- * view (mounts inside it are not entered); a stopped one's overlay is
- * mounted in a mount namespace of this helper's, private first so that
- * nothing propagates, and gone with the helper.
+ * The container's files as its layers have them, running or not: its
+ * upper directory and the image's layers, mounted as a read-only overlay
+ * (upper as the top lower: no work directory, so never a second writer
+ * of the container's upper) in a mount namespace of this helper's,
+ * private first so that nothing propagates, and gone with the helper.
+ * Mounts inside the container (binds, tmpfs) are not in it, as with
+ * Docker's export.  The walk runs chrooted in that tree: a symlink a
+ * running container swaps in mid-walk resolves inside it, never on the
+ * host.
  */
 int
 container_export_child(const msgpack_object *args, struct job_child *jc,
     msgpack_packer *pk, struct berth_error *err)
 {
-	const msgpack_object *pid = msgpack_map_get(args, "pid");
 	struct snapshot snap;
-	char root[64];
 	int rc;
 
 	(void)jc;
-	if (pid == NULL || (pid->type != MSGPACK_OBJECT_POSITIVE_INTEGER &&
-	    pid->type != MSGPACK_OBJECT_NEGATIVE_INTEGER))
-		return (bad_args("container-export", err));
-	if (pid->type == MSGPACK_OBJECT_POSITIVE_INTEGER && pid->via.u64 > 0) {
-		snprintf(root, sizeof(root), "/proc/%llu/root",
-		    (unsigned long long)pid->via.u64);
-		rc = rootfs_export(root, STDOUT_FILENO, err);
-	} else {
-		if (arg_snapshot(args, "container-export", &snap, err) < 0)
-			return (-1);
-		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL,
-		    MS_REC | MS_PRIVATE, NULL) < 0)
-			rc = berth_error_sys(err, "export: mount namespace");
-		else if ((rc = snapshot_mount(&snap, err)) == 0)
-			rc = rootfs_export(snap.merged, STDOUT_FILENO, err);
-		snapshot_free(&snap);
-	}
+	if (arg_snapshot(args, "container-export", &snap, err) < 0)
+		return (-1);
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL,
+	    MS_REC | MS_PRIVATE, NULL) < 0)
+		rc = berth_error_sys(err, "export: mount namespace");
+	else if ((rc = snapshot_mount_readonly(&snap, err)) == 0)
+		rc = rootfs_export(snap.merged, STDOUT_FILENO, err);
+	snapshot_free(&snap);
 	if (rc < 0)
 		return (-1);
 	msgpack_pack_map(pk, 0);

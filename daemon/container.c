@@ -62,6 +62,7 @@ struct ctr_wait {
 
 static void container_free(struct container *c);
 static void exit_cb(evutil_socket_t fd, short what, void *arg);
+static void schedule_restart(struct container *c, int delay_ms);
 
 int64_t
 now_ns(void)
@@ -397,7 +398,8 @@ should_restart(struct container *c, int code)
 	json_int_t max = json_integer_value(json_object_get(
 	    restart_policy(c->config), "maximum_retry_count"));
 
-	if (c->d->draining || c->removing || c->manually_stopped)
+	if (c->d->draining || c->removing || c->manually_stopped ||
+	    c->spawn_failed)
 		return (false);
 	if (strcmp(n, "always") == 0 || strcmp(n, "unless-stopped") == 0)
 		return (true);
@@ -418,10 +420,21 @@ restart_cb(evutil_socket_t fd, short what, void *arg)
 	c->restart_count++;
 	log_info("container", "%.12s (%s): restart %d (policy %s)", c->id,
 	    c->name, c->restart_count, restart_name(c->config));
-	/* A failed start is an exit too: the policy decides again. */
-	if (container_start(c, &err) < 0)
-		log_warn("container", "%.12s: restart: %s", c->id,
-		    berth_error_message(&err));
+	if (container_start(c, &err) == 0)
+		return;
+	log_warn("container", "%.12s: restart: %s", c->id,
+	    berth_error_message(&err));
+	berth_error_clear(&err);
+	/* The process could not start: that is an exit (recorded), and no
+	 * restart follows.  Before that (berthd short of fds, space): try
+	 * again later, backing off. */
+	if (!c->spawn_failed && c->state != CTR_RUNNING) {
+		c->started_ns = c->finished_ns = now_ns();
+		schedule_restart(c, -1);
+		if (container_save(c, &err) < 0)
+			log_warn("container", "%.12s: %s", c->id,
+			    berth_error_message(&err));
+	}
 }
 
 /* Start it again after the policy's delay (delay_ms < 0: the backoff). */
@@ -817,6 +830,9 @@ start_failed(struct container *c, struct berth_error *err)
 	berth_error_clear(err);
 	berth_error_set(err, CTR_E_START, 0, "%s", msg);
 	berth_error_param_int(err, "exit_code", code);
+	/* What cannot start is not restarted (as Docker): the policy is
+	 * for a process that ran. */
+	c->spawn_failed = true;
 	container_exited(c, code, msg);
 	return (-1);
 }
@@ -872,6 +888,7 @@ container_start(struct container *c, struct berth_error *err)
 		return (berth_error_param_str(err, "state", "removing"));
 	}
 	container_cancel_restart(c);
+	c->spawn_failed = false;
 	memset(&spec, 0, sizeof(spec));
 	if (spec_init_default(&spec, err) < 0)
 		return (-1);
@@ -1333,6 +1350,14 @@ container_reap_orphan(struct container *c, const char *why)
 	pid_t *pids = NULL;
 	size_t npids = 0;
 
+	/* What a failed adoption took (its cgroup is not destroyed here:
+	 * below, once its processes are counted). */
+	container_pumps_finish(c);
+	if (c->cgroup != NULL) {
+		cgroup_free(c->cgroup);
+		c->cgroup = NULL;
+	}
+	release_running(c);
 	snprintf(path, sizeof(path), "%s/%s", c->d->cfg.cgroup_parent, c->id);
 	if (cgroup_open(path, &cg, &err) == 0) {
 		(void)cgroup_pids(cg, &pids, &npids, &err);
@@ -1359,7 +1384,6 @@ container_reap_orphan(struct container *c, const char *why)
 	}
 	free(c->error);
 	c->error = strdup(msg);
-	c->recovered = true;
 	if (container_save(c, &err) < 0)
 		log_error("container", "%.12s: %s", c->id,
 		    berth_error_message(&err));
@@ -1456,16 +1480,29 @@ sweep(struct daemon *d, const char *dir)
 void
 containers_resume(struct daemon *d)
 {
-	struct container *c;
+	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+	struct container *c, *next;
 	const char *n;
 
 	containers_recover(d);
-	TAILQ_FOREACH(c, &d->containers, entry) {
-		n = restart_name(c->config);
+	for (c = TAILQ_FIRST(&d->containers); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
 		if (c->state == CTR_RUNNING || c->state == CTR_CREATED)
 			continue;
-		if (strcmp(n, "always") == 0 || (strcmp(n, "unless-stopped") ==
-		    0 && !c->manually_stopped) || (c->recovered &&
+		/* --rm: one that stopped while no berthd could remove it. */
+		if (json_is_true(json_object_get(json_object_get(c->config,
+		    "host"), "auto_remove"))) {
+			if (remove_now(c, &err) < 0) {
+				log_warn("container", "%s",
+				    berth_error_message(&err));
+				berth_error_clear(&err);
+			}
+			continue;
+		}
+		n = restart_name(c->config);
+		/* always comes back even after a stop; the others as their
+		 * policy says of the last exit (Docker's restore). */
+		if (c->started_ns > 0 && (strcmp(n, "always") == 0 ||
 		    should_restart(c, c->exit_code))) {
 			c->restart_count--;	/* restart_cb counts one */
 			c->manually_stopped = false;
@@ -1546,6 +1583,9 @@ containers_free(struct daemon *d)
 
 				(void)cgroup_freeze(c->cgroup, false, &e);
 			}
+			/* Its execs are berthd's children: the init's exit
+			 * waits for them to be reaped, so they go first. */
+			container_execs_release(c);
 			memset(&si, 0, sizeof(si));
 			if (waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED) < 0) {
 				si.si_code = CLD_KILLED;

@@ -85,7 +85,7 @@ struct container {
 	int64_t			 pid_start;	/* its /proc start time */
 	int			 pidfd;
 	bool			 orphan;	/* ran when berthd died */
-	bool			 recovered;	/* found dead at start-up */
+	bool			 spawn_failed;	/* its process never ran */
 	struct event		*status_timer;	/* exit status retries */
 	int			 status_tries;
 	struct event		*exit_ev;

@@ -466,7 +466,10 @@ job_maybe_finish(struct job *j)
 	const struct job_ops *ops = j->ops;
 	struct reply r;
 
-	if (!j->exited || evbuffer_get_length(j->out_buf) > 0)
+	/* Its output is delivered before it is done; a cancelled job's
+	 * has no one to go to. */
+	if (!j->exited || (ops != NULL && evbuffer_get_length(j->out_buf) >
+	    0))
 		return;
 	TAILQ_REMOVE(&j->d->jobs, j, entry);
 	j->d->njobs--;
@@ -652,13 +655,33 @@ out:
 	return (rc);
 }
 
+static void
+finish_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	job_maybe_finish(arg);
+}
+
 void
 job_cancel(struct job *j)
 {
+	struct timeval now = { 0, 0 };
+
 	j->ops = NULL;
+	evbuffer_drain(j->out_buf, evbuffer_get_length(j->out_buf));
+	/* Nothing more is read for no one (and no read can finish it
+	 * before the turn below does). */
+	free_ev(&j->out_ev);
+	close_fd(&j->out_fd);
 	if (!j->exited)
 		(void)syscall(SYS_pidfd_send_signal, j->pidfd, SIGKILL, NULL,
 		    0);
+	else if (event_base_once(j->d->base, -1, EV_TIMEOUT, finish_cb, j,
+	    &now) < 0)
+		log_warn("job", "helper %s: cannot finish", j->name);
+	/* Exited already, it waited for its output to be taken: it goes
+	 * on the next turn (the caller may still hold it now). */
 }
 
 void

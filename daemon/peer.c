@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@
 #include "peer.h"
 
 static void peer_process(struct peer *p);
+static void hangup_free(struct peer *p);
 
 /* Bytes the peer sent that are still in the kernel's socket buffer. */
 static int
@@ -86,8 +88,7 @@ peer_kill(struct peer *p, const char *why)
 	bufferevent_disable(p->bev, EV_READ | EV_WRITE);
 	evtimer_del(p->frame_timer);
 	event_del(p->resume);
-	if (p->hangup != NULL)
-		event_del(p->hangup);
+	hangup_free(p);
 	TAILQ_REMOVE(&d->peers, p, entry);
 	TAILQ_INSERT_TAIL(&d->graveyard, p, entry);
 	d->npeers--;
@@ -96,17 +97,29 @@ peer_kill(struct peer *p, const char *why)
 	daemon_idle_check(d);
 }
 
+static void
+hangup_free(struct peer *p)
+{
+	if (p->hangup != NULL) {
+		event_free(p->hangup);
+		p->hangup = NULL;
+	}
+	if (p->hangup_fd >= 0) {
+		close(p->hangup_fd);
+		p->hangup_fd = -1;
+	}
+}
+
 void
 peer_free(struct peer *p)
 {
+	hangup_free(p);
 	if (p->bev != NULL)
 		bufferevent_free(p->bev);
 	if (p->frame_timer != NULL)
 		event_free(p->frame_timer);
 	if (p->resume != NULL)
 		event_free(p->resume);
-	if (p->hangup != NULL)
-		event_free(p->hangup);
 	free(p);
 }
 
@@ -345,7 +358,10 @@ event_cb(struct bufferevent *bev, short events, void *arg)
  * sends no more (the read side handles it); a hang-up (both directions
  * gone) means no reply can reach it.  Sessions that read nothing (a Wait,
  * a Logs follow, Events) would otherwise hold on to a gone peer until
- * they next wrote to it.
+ * they next wrote to it.  The watch is on a dup of the socket: epoll
+ * keeps one set of flags per fd, and the bufferevent's own changes would
+ * make this edge-triggered watch level-triggered (a half-closed peer
+ * would wake the loop on every turn).
  */
 static void
 hangup_cb(evutil_socket_t fd, short what, void *arg)
@@ -465,6 +481,7 @@ peer_accept(struct daemon *d, int fd)
 		return;
 	}
 	p->d = d;
+	p->hangup_fd = -1;
 	p->id = ++d->next_peer_id;
 	p->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	p->frame_timer = evtimer_new(d->base, frame_timeout_cb, p);
@@ -486,7 +503,8 @@ peer_accept(struct daemon *d, int fd)
 	p->gid = cred.gid;
 	/* Where the loop can tell a shut-down socket (epoll's RDHUP). */
 	if ((event_base_get_features(d->base) & EV_FEATURE_EARLY_CLOSE) &&
-	    (p->hangup = event_new(d->base, fd, EV_CLOSED | EV_ET |
+	    (p->hangup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) >= 0 &&
+	    (p->hangup = event_new(d->base, p->hangup_fd, EV_CLOSED | EV_ET |
 	    EV_PERSIST, hangup_cb, p)) != NULL)
 		event_add(p->hangup, NULL);
 	bufferevent_setcb(p->bev, read_cb, write_cb, event_cb, p);

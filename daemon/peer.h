@@ -42,6 +42,7 @@ struct peer {
 	struct event		*frame_timer;
 	struct event		*resume;	/* process on the next turn */
 	struct event		*hangup;	/* the socket shut down */
+	int			 hangup_fd;	/* its own dup, for epoll */
 	unsigned long long	 id;
 	pid_t			 pid;
 	uid_t			 uid;

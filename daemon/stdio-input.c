@@ -10,6 +10,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "message.h"
 #include "stdio-input.h"
 
 struct stdio_input {
@@ -73,6 +74,22 @@ detach_keys_parse(const char *spec, struct detach_keys *k,
 			break;
 	}
 	return (0);
+}
+
+int
+detach_keys_param(const struct call *call, char *buf, size_t size,
+    struct berth_error *err)
+{
+	const msgpack_object *v = msgpack_map_get(call->parameters,
+	    "detach_keys");
+
+	buf[0] = '\0';
+	if (v == NULL || v->type == MSGPACK_OBJECT_NIL ||
+	    msgpack_str_copy(v, buf, size))
+		return (0);
+	berth_error_set(err, BERTH_E_INVALID_PARAM, 0, "invalid detach keys: "
+	    "longer than %zu characters", size - 1);
+	return (berth_error_param_str(err, "parameter", "detach_keys"));
 }
 
 bool

@@ -19,6 +19,8 @@
 #define STDIO_INPUT_HIGH	(256u << 10)
 #define DETACH_KEYS_MAX		16
 #define DETACH_KEYS_DEFAULT	"ctrl-p,ctrl-q"
+/* The longest spec: DETACH_KEYS_MAX keys of "ctrl-x,". */
+#define DETACH_KEYS_SPEC_MAX	(DETACH_KEYS_MAX * 8)
 
 struct event_base;
 struct stdio_input;
@@ -29,6 +31,12 @@ struct detach_keys {
 	size_t		 matched;	/* bytes of seq seen, held back */
 };
 
+struct call;
+
+/* The call's detach_keys into buf ("" when absent); InvalidParameter
+ * when it is not a string that fits. */
+int	detach_keys_param(const struct call *call, char *buf, size_t size,
+	    struct berth_error *err);
 /* Docker's --detach-keys: "ctrl-p,ctrl-q", "a,ctrl-@"; NULL or "" is
  * the default. */
 int	detach_keys_parse(const char *spec, struct detach_keys *k,

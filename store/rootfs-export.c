@@ -153,7 +153,10 @@ rootfs_export(const char *root, int out_fd, struct berth_error *err)
 	struct archive_entry *e;
 	int r, rc = 0;
 
-	if (chdir(root) < 0)
+	/* Walked chrooted: no path in the tree, whatever it is swapped
+	 * for meanwhile, can lead out of it.  (The caller is a helper
+	 * process of its own.) */
+	if (chdir(root) < 0 || chroot(".") < 0 || chdir("/") < 0)
 		return (berth_error_sys(err, "export %s", root));
 	if (open_reader(&in, err) < 0 || open_writer(out_fd, &out, err) < 0)
 		return (-1);

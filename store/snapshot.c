@@ -268,6 +268,27 @@ snapshot_mount(const struct snapshot *snap, struct berth_error *err)
 }
 
 int
+snapshot_mount_readonly(const struct snapshot *snap, struct berth_error *err)
+{
+	char opts[SNAPSHOT_OPTIONS_MAX];
+	size_t len, i;
+
+	len = (size_t)snprintf(opts, sizeof(opts), "lowerdir=%s", snap->upper);
+	for (i = 0; i < snap->nlowers && len < sizeof(opts); i++)
+		len += (size_t)snprintf(opts + len, sizeof(opts) - len, ":%s",
+		    snap->lowers[i]);
+	if (len >= sizeof(opts))
+		return (berth_error_set(err, BERTH_E_INVALID_PARAM, 0,
+		    "mount snapshot %s: overlay options longer than %d bytes",
+		    snap->id, SNAPSHOT_OPTIONS_MAX));
+	if (mount("overlay", snap->merged, "overlay", MS_RDONLY | MS_NOSUID |
+	    MS_NODEV, opts) < 0)
+		return (berth_error_sys(err, "mount overlay on %s",
+		    snap->merged));
+	return (0);
+}
+
+int
 snapshot_unmount(const struct snapshot *snap, struct berth_error *err)
 {
 	if (umount2(snap->merged, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 &&

@@ -59,6 +59,11 @@ int	snapshot_fill_spec(const struct snapshot *snap, struct rt_spec *spec,
  * mount must not be seen elsewhere. */
 int	snapshot_mount(const struct snapshot *snap, struct berth_error *err);
 /* Detach the mount on merged; nothing mounted is not an error. */
+/* Mount it read-only on merged with the upper directory as the top
+ * lower layer: a view that never writes the upper (another overlay may
+ * have it as its upper, the container's own). */
+int	snapshot_mount_readonly(const struct snapshot *snap,
+	    struct berth_error *err);
 int	snapshot_unmount(const struct snapshot *snap, struct berth_error *err);
 
 /* Remove snapdir/<id> and everything below it, never following a symlink;

@@ -332,8 +332,10 @@ def test_sigterm_stops_containers_and_sigkill_restart_recovers(ctx):
         assert ctr_cgroups(cid) == []
         call(d, "Stop", container=tty, timeout=0)
         # SIGTERM: berthd stops what runs (SIGTERM, then SIGKILL) and
-        # exits 0 with the state recorded.
+        # exits 0 with the state recorded, even with an exec running in
+        # a container (berthd's child, which the init's exit waits for).
         call(d, "Start", container=cid)
+        call(d, "Exec", container=cid, cmd=["sleep", "999"], detach=True)
         d.stop()
         d.start()
         st = call(d, "Inspect", container=cid)["container"]["State"]
@@ -498,3 +500,33 @@ def test_a_waiting_client_that_hangs_up_is_let_go_at_once(ctx):
             wait_for(lambda: connections() == 1, 5,
                      f"the {method} client let go")
         call(d, "Remove", container=cid, force=True)
+
+
+def test_a_half_closed_session_costs_no_cpu_and_is_let_go_at_hangup(ctx):
+    """A client that half-closes (shutdown SHUT_WR) keeps its session:
+    berthd must not spin on the socket meanwhile, and still lets the
+    peer go once it closes."""
+    from harness import Raw
+
+    def ticks():
+        f = open(f"/proc/{d.pid}/stat").read().rsplit(")", 1)[1].split()
+        return int(f[11]) + int(f[12])
+
+    with daemon(ctx) as d:
+        r = Raw(d.path)
+        r.call("io.berth.Service.Events", {}, more=True)
+        time.sleep(0.3)
+        r.sock.shutdown(socket.SHUT_WR)
+        time.sleep(0.3)
+        t0 = ticks()
+        time.sleep(2)
+        spent = ticks() - t0
+        # A busy loop is ~200 ticks here; idle is 0 or 1.
+        assert spent < 40, spent
+        r.close()
+
+        def connections():
+            with Raw(d.path) as s:
+                s.call("io.berth.Service.GetStatus")
+                return s.reply()["parameters"]["connections"]
+        wait_for(lambda: connections() == 1, 5, "the peer let go")

@@ -7,6 +7,7 @@ import os
 import subprocess
 import tarfile
 import tempfile
+import time
 
 from harness import wait_for
 from test_container_cli import Busybox
@@ -152,6 +153,50 @@ def test_export_writes_the_whole_filesystem(ctx):
         b.ok("rm", "running")
 
 
+def test_export_is_the_layers_not_the_mounts_nor_the_host(ctx):
+    with Busybox(ctx) as b, tempfile.TemporaryDirectory() as tmp:
+        host = os.path.join(tmp, "hostfile")
+        with open(host, "w") as f:
+            f.write("host secret\n")
+        # A bind-mounted file, and links that lead out of the tree if
+        # they were followed on the host: the tar has the mount target
+        # as the image has it and the links as links.
+        b.ok("run", "-d", "--name", "ex", "-v", f"{host}:/etc/motd:ro",
+             "busybox", "sh", "-c", "ln -s /etc /etc-link; "
+             "ln -s /etc/shadow /shadow-link; sleep 300")
+        time.sleep(0.3)
+        data = b.run("export", "ex").stdout
+        with tarfile.open(fileobj=io.BytesIO(data)) as t:
+            members = {m.name: m for m in t.getmembers()}
+            assert members["etc-link"].issym(), members["etc-link"]
+            assert members["etc-link"].linkname == "/etc"
+            assert members["shadow-link"].issym()
+            assert not any(n.startswith("etc-link/") for n in members)
+            motd = members.get("etc/motd")
+            content = t.extractfile(motd).read() if motd is not None and \
+                motd.isfile() else b""
+            assert b"host secret" not in content, content
+        assert b"host secret" not in data
+        b.ok("rm", "-f", "ex")
+
+
+def test_export_to_a_file_is_whole_or_nothing(ctx):
+    with Busybox(ctx) as b, tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "precious.tar")
+        with open(out, "w") as f:
+            f.write("keep me\n")
+        p = b.run("export", "-o", out, "typo")
+        assert p.returncode == 1 and b"No such container" in p.stderr, p
+        assert open(out).read() == "keep me\n"
+        assert os.listdir(tmp) == ["precious.tar"], os.listdir(tmp)
+        b.ok("create", "--name", "c", "busybox", "true")
+        b.ok("export", "-o", out, "c")
+        names, _ = tar_names(open(out, "rb").read())
+        assert "bin/busybox" in names
+        assert os.listdir(tmp) == ["precious.tar"], os.listdir(tmp)
+        b.ok("rm", "c")
+
+
 def test_export_refuses_a_terminal(ctx):
     with Busybox(ctx) as b:
         b.ok("create", "--name", "tty", "busybox", "true")
@@ -196,3 +241,30 @@ def test_container_group_names_the_commands(ctx):
         for cmd in ("top", "stats", "rename", "diff", "export"):
             assert f"  {cmd} " in help, help
         b.ok("rm", "regrouped")
+
+
+def test_an_abandoned_export_leaves_no_helper_behind(ctx):
+    from harness import Raw
+
+    def pidfds(pid):
+        n = 0
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if "pidfd" in os.readlink(f"/proc/{pid}/fd/{fd}"):
+                    n += 1
+            except OSError:
+                pass
+        return n
+
+    with Busybox(ctx) as b:
+        b.ok("create", "--name", "big", "busybox", "true")
+        base = pidfds(b.d.pid)
+        for _ in range(3):
+            r = Raw(b.d.path)
+            r.call("io.berth.Container.Export", {"container": "big"},
+                   more=True)
+            r.recv_frame()          # a first chunk: the helper runs
+            r.close()
+        wait_for(lambda: pidfds(b.d.pid) == base, 10,
+                 "the export helpers gone")
+        b.ok("rm", "big")

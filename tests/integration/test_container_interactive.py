@@ -147,6 +147,9 @@ def test_detach_keys_are_configurable_and_a_prefix_is_passed_on(ctx):
         assert b.state("dk") == "running"
         p = b.run("attach", "--detach-keys", "ctrl-nope", "dk")
         assert p.returncode != 0 and b"detach keys" in p.stderr, p
+        p = b.run("attach", "--detach-keys", ",".join(["ctrl-a"] * 40),
+                  "dk")
+        assert p.returncode != 0 and b"detach keys" in p.stderr, p
         b.ok("rm", "-f", "dk")
 
 
@@ -209,6 +212,17 @@ def test_start_ai_and_attach_to_a_stdin_container(ctx):
         b.ok("stop", "-t", "1", "cat")
         assert p.wait(10) in (137, 143), p.returncode
         assert b.state("cat") == "exited"
+        # Without sig-proxy a signal ends the client, not the container.
+        b.ok("run", "-d", "-i", "--name", "sp", "busybox", "sleep", "300")
+        p = subprocess.Popen([ctx.berth, "-H", b.d.address, "attach",
+                              "--sig-proxy=false", "sp"],
+                             stdin=subprocess.PIPE)
+        time.sleep(0.5)
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(10) == -signal.SIGTERM, p.returncode
+        p.stdin.close()
+        assert b.state("sp") == "running"
+        b.ok("rm", "-f", "sp")
         # attach to a stopped container: Docker's error.
         p = b.run("attach", "cat")
         assert p.returncode == 1, p
@@ -245,11 +259,15 @@ def test_exec_runs_in_the_container_with_its_options(ctx):
                             "ex", "tr", "a-z", "A-Z"], input=b"shout\n",
                            capture_output=True, timeout=30)
         assert (p.returncode, p.stdout) == (0, b"SHOUT\n"), p
-        # -d: returns at once; the process runs on in the container.
+        # -d: returns at once; the process runs on in the container,
+        # with a terminal too (not hung up when its client is gone).
         b.ok("exec", "-d", "ex", "sh", "-c", "sleep 0.2; touch /tmp/bg")
         wait_for(lambda: b.run("exec", "ex", "test", "-e",
                                "/tmp/bg").returncode == 0, 10,
                  "the detached exec ran")
+        b.ok("exec", "-d", "-t", "ex", "sleep", "555")
+        time.sleep(0.5)
+        assert "sleep 555" in b.ok("exec", "ex", "ps", "-o", "args")
         # -t: a terminal, through a pty.
         t = Pty(b, "exec", "-it", "ex", "sh")
         try:

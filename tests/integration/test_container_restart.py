@@ -100,3 +100,61 @@ def test_bad_policies_are_refused_and_leave_nothing(ctx):
             p = b.run("run", "-d", *args, "busybox", "true")
             assert p.returncode == 125 and words in p.stderr, (args, p)
         assert b.ps("-aq") == []
+
+
+def test_what_cannot_start_is_not_restarted_and_start_resets_the_count(ctx):
+    with Busybox(ctx) as b:
+        p = b.run("run", "-d", "--name", "nocmd", "--restart", "always",
+                  "busybox", "nosuchcmd")
+        assert p.returncode == 127, p
+        time.sleep(1)
+        doc = b.inspect("nocmd")
+        assert doc["RestartCount"] == 0 and not doc["State"]["Restarting"], \
+            doc["State"]
+        # on-failure:2 used up; a start asked for counts afresh.
+        b.ok("run", "-d", "--name", "f2", "--restart", "on-failure:2",
+             "busybox", "false")
+        wait_for(lambda: restarts(b, "f2") == 2 and
+                 b.state("f2") == "exited", 20, "two restarts")
+        b.ok("start", "f2")
+        wait_for(lambda: restarts(b, "f2") == 2 and
+                 b.state("f2") == "exited", 20, "two restarts again")
+        assert b.ok("logs", "f2") == ""
+        # start of a running container: nothing to do, no error, and a
+        # stop in progress is not undone by it.
+        b.ok("run", "-d", "--name", "up", "--restart", "always", "busybox",
+             "sleep", "300")
+        b.ok("start", "up")
+        b.ok("stop", "-t", "0", "up")
+        time.sleep(0.5)
+        assert b.state("up") == "exited" and restarts(b, "up") == 0
+        b.ok("rm", "nocmd", "f2", "up")
+
+
+def test_kill_of_a_restarting_container_stops_its_restarts(ctx):
+    with Busybox(ctx) as b:
+        b.ok("run", "-d", "--name", "k", "--restart", "always", "busybox",
+             "sh", "-c", "exit 1")
+        wait_for(lambda: b.inspect("k")["State"]["Restarting"] and
+                 restarts(b, "k") >= 3, 20, "restarting")
+        b.ok("kill", "k")
+        count = restarts(b, "k")
+        time.sleep(2)
+        assert restarts(b, "k") == count and b.state("k") == "exited"
+        b.ok("rm", "k")
+
+
+def test_a_rm_container_that_stopped_while_berthd_was_down_is_removed(ctx):
+    import os
+    import signal
+    with Busybox(ctx) as b:
+        cid = b.ok("run", "-d", "--rm", "busybox", "sleep", "300").strip()
+        pid = b.inspect(cid)["State"]["Pid"]
+        os.kill(b.d.pid, signal.SIGKILL)
+        b.d.proc.wait(10)
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not os.path.exists(f"/proc/{pid}") or
+                 open(f"/proc/{pid}/stat").read().split()[2] == "Z", 10,
+                 "the container gone")
+        b.d.start()
+        wait_for(lambda: b.ps("-aq") == [], 10, "the --rm container removed")
