@@ -206,6 +206,12 @@ parse_log_time(const char *s, int64_t now_ns, int64_t *out,
 
 	if (*s == '\0')
 		return (usage(err, "invalid time '%s'", s));
+	/* "0" is the epoch, not a zero duration (as Docker's), sent as
+	 * its first nanosecond: 0 on the wire means "not given". */
+	if (strcmp(s, "0") == 0) {
+		*out = 1;
+		return (0);
+	}
 	if (parse_go_duration(s, &d, err) == 0) {
 		*out = now_ns - d;
 		return (0);

@@ -798,6 +798,7 @@ container_api_top(struct daemon *d, struct peer *p, const struct call *call,
 	if (cgroup_pids(c->cgroup, &pids, &n, err) < 0)
 		return (-1);
 	qsort(pids, n, sizeof(*pids), pid_cmp);
+	event_container(c, "top", NULL);
 	if (ps_args[0] == '\0' || strcmp(ps_args, "-ef") == 0) {
 		top_native(pids, n, pk);
 		return (0);
@@ -817,14 +818,16 @@ run_ps(const char *ps_args, char **out, size_t *len,
 	size_t cap = 65536, n = 0;
 	ssize_t r;
 	pid_t pid;
-	char *buf;
+	char *buf, *more;
 
+	if (copy == NULL)
+		return (berth_error_sys(err, "ps"));
 	argv[argc++] = "ps";
 	for (w = strtok_r(copy, " ", &save); w != NULL && argc < 127;
 	    w = strtok_r(NULL, " ", &save))
 		argv[argc++] = w;
 	argv[argc] = NULL;
-	if (copy == NULL || pipe2(fds, O_CLOEXEC) < 0)
+	if (pipe2(fds, O_CLOEXEC) < 0)
 		return (berth_error_sys(err, "ps"));
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
@@ -837,10 +840,15 @@ run_ps(const char *ps_args, char **out, size_t *len,
 		    "ps: %s", strerror(rc)));
 	}
 	buf = malloc(cap);
-	while (buf != NULL && (r = read(fds[0], buf + n, cap - n - 1)) > 0)
-		if ((n += (size_t)r) == cap - 1 && (cap >= PS_OUTPUT_MAX ||
-		    (buf = realloc(buf, cap *= 2)) == NULL))
+	while (buf != NULL && (r = read(fds[0], buf + n, cap - n - 1)) > 0) {
+		if ((n += (size_t)r) < cap - 1)
+			continue;
+		if (cap >= PS_OUTPUT_MAX || (more = realloc(buf, cap * 2)) ==
+		    NULL)
 			break;
+		buf = more;
+		cap *= 2;
+	}
 	close(fds[0]);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
@@ -1022,7 +1030,14 @@ container_api_rename(struct daemon *d, struct peer *p,
 	}
 	log_info("container", "%.12s renamed from %s to %s", c->id, old,
 	    c->name);
-	event_container(c, "rename", json_pack("{s:s}", "oldName", old));
+	{
+		char was[CTR_NAME_MAX + 2];
+
+		/* Docker's attribute has the leading slash. */
+		snprintf(was, sizeof(was), "/%s", old);
+		event_container(c, "rename", json_pack("{s:s}", "oldName",
+		    was));
+	}
 	free(old);
 	msgpack_pack_map(pk, 0);
 	return (0);
@@ -1048,7 +1063,19 @@ container_api_export(struct daemon *d, struct peer *p,
 		    "it with \"more\": true", call->method);
 		return (berth_error_param_str(err, "reason", "more required"));
 	}
-	return (snapshot_job(d, p, call, "container-export", IJ_DATA, err));
+	if (snapshot_job(d, p, call, "container-export", IJ_DATA, err) < 0)
+		return (-1);
+	{
+		struct container *c;
+		char name[256];
+
+		if (msgpack_str_copy(msgpack_map_get(call->parameters,
+		    "container"), name, sizeof(name)) &&
+		    container_find(d, name, &c, err) == 0)
+			event_container(c, "export", NULL);
+		berth_error_clear(err);
+	}
+	return (DISPATCH_DEFERRED);
 }
 
 /* ---- Stats -------------------------------------------------------- */
@@ -1136,6 +1163,7 @@ static void
 sample(struct container *c, struct stats_sample *s)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+	const char *mode;
 
 	memset(s, 0, sizeof(*s));
 	if (c == NULL || c->state != CTR_RUNNING || c->cgroup == NULL)
@@ -1148,7 +1176,12 @@ sample(struct container *c, struct stats_sample *s)
 	s->mode = cgroup_mode_of(c->cgroup);
 	s->read_ns = wall_ns();
 	sample_host_cpu(s);
-	sample_net(c->pid, s);
+	/* With the host's network, its interfaces are not the container's
+	 * (Docker leaves networks out then). */
+	mode = json_string_value(json_object_get(json_object_get(c->config,
+	    "host"), "network_mode"));
+	if (mode == NULL || strcmp(mode, "host") != 0)
+		sample_net(c->pid, s);
 }
 
 /* RFC 3339 with nanoseconds, Go's zero time for none. */
@@ -1345,15 +1378,17 @@ watch_tick(evutil_socket_t fd, short what, void *arg)
 	struct stats_watch *w = arg;
 	struct container *c = NULL;
 	bool running;
+	char *name;
 
 	(void)fd;
 	(void)what;
 	if (container_find(w->d, w->id, &c, &err) < 0)
 		c = NULL;
 	running = c != NULL && c->state == CTR_RUNNING;
-	if (c != NULL && strcmp(c->name, w->name) != 0) {
+	if (c != NULL && strcmp(c->name, w->name) != 0 &&
+	    (name = strdup(c->name)) != NULL) {
 		free(w->name);
-		w->name = strdup(c->name);
+		w->name = name;
 	}
 	w->pre = w->cur;
 	sample(running ? c : NULL, &w->cur);

@@ -326,14 +326,18 @@ sub_pump(struct ev_sub *s)
 			berth_error_clear(&err);
 			return;
 		}
-		if (peer_output_full(s->p))
-			return;		/* on with drained() */
 		r = &ev->ring[s->cursor % EVENTS_KEEP];
-		s->cursor++;
+		/* While the peer is full, events it does not want are still
+		 * passed over: only those it would get can be lost. */
 		if (r->time_ns < s->since_ns || (s->until_ns != 0 &&
 		    r->time_ns > s->until_ns) ||
-		    !event_matches(s->filters, r))
+		    !event_matches(s->filters, r)) {
+			s->cursor++;
 			continue;
+		}
+		if (peer_output_full(s->p))
+			return;		/* on with drained() */
+		s->cursor++;
 		peer_reply(s->p, true, pack_event, r);
 	}
 	if (s->expired)

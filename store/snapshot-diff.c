@@ -168,9 +168,13 @@ walk(struct diff *d, int fd, const char *rel, int under_opaque, int depth,
 		if (asprintf(&path, "%s%s%s", rel, *rel ? "/" : "",
 		    de->d_name) < 0)
 			return (berth_error_sys(err, "list changes"));
+		/* A running container may remove what was just listed. */
 		if (fstatat(dirfd(dir), de->d_name, &sb,
-		    AT_SYMLINK_NOFOLLOW) < 0)
+		    AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue;
 			return (berth_error_sys(err, "stat /%s", path));
+		}
 		if (is_whiteout(&sb)) {
 			/* Under an opaque directory nothing shows through
 			 * to be deleted. */
@@ -183,6 +187,8 @@ walk(struct diff *d, int fd, const char *rel, int under_opaque, int depth,
 		if (S_ISDIR(sb.st_mode)) {
 			sub = openat(dirfd(dir), de->d_name, O_RDONLY |
 			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0 && errno == ENOENT)
+				continue;
 			if (sub < 0)
 				return (berth_error_sys(err, "open /%s",
 				    path));

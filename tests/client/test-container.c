@@ -48,6 +48,7 @@ test_durations_and_times(void)
 	CHECK(parse_go_duration("1y", &n, &err) == -1);
 	CHECK(parse_log_time("10m", now, &n, &err) == 0 &&
 	    n == now - 600000000000LL);
+	CHECK(parse_log_time("0", now, &n, &err) == 0 && n == 1);
 	CHECK(parse_log_time("1700000000", now, &n, &err) == 0 && n == now);
 	CHECK(parse_log_time("1700000000.5", now, &n, &err) == 0 &&
 	    n == now + 500000000);

@@ -453,7 +453,7 @@ def test_container_operations_emit_their_events(ctx):
         assert all(a in it for a in want), acts
         by = {e[1]: e[3] for e in evs}
         assert by["exec_die"]["exitCode"] == "4", by
-        assert by["rename"]["oldName"] == "ops" and \
+        assert by["rename"]["oldName"] == "/ops" and \
             by["rename"]["name"] == "ops2", by
         kills = [e[3]["signal"] for e in evs if e[1] == "kill"]
         assert kills == ["10", "15"], kills
