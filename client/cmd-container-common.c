@@ -318,6 +318,102 @@ parse_bind(const char *s, struct berth_error *err)
 	return (strdup(s));
 }
 
+/* One key=value of --mount: true when s starts with key (or one of its
+ * aliases, "a|b") followed by '=' or the end; *val after the '='. */
+static bool
+mount_key(const char *kv, size_t len, const char *keys, const char **val,
+    size_t *vlen)
+{
+	const char *k = keys, *bar;
+	size_t klen;
+
+	for (;;) {
+		bar = strchr(k, '|');
+		klen = bar != NULL ? (size_t)(bar - k) : strlen(k);
+		if (len >= klen && strncmp(kv, k, klen) == 0 &&
+		    (len == klen || kv[klen] == '=')) {
+			*val = len == klen ? NULL : kv + klen + 1;
+			*vlen = len == klen ? 0 : len - klen - 1;
+			return (true);
+		}
+		if (bar == NULL)
+			return (false);
+		k = bar + 1;
+	}
+}
+
+int
+parse_mount(const char *s, json_t *binds, json_t *tmpfs,
+    struct berth_error *err)
+{
+	char type[16] = "volume", src[4096] = "", dst[4096] = "";
+	char opts[256] = "";
+	bool ro = false;
+	const char *p = s, *comma, *v;
+	size_t len, vlen;
+
+	for (; *p != '\0'; p = comma != NULL ? comma + 1 : p + len) {
+		comma = strchr(p, ',');
+		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (mount_key(p, len, "type", &v, &vlen) && v != NULL &&
+		    vlen < sizeof(type))
+			snprintf(type, sizeof(type), "%.*s", (int)vlen, v);
+		else if (mount_key(p, len, "source|src", &v, &vlen) &&
+		    v != NULL && vlen < sizeof(src))
+			snprintf(src, sizeof(src), "%.*s", (int)vlen, v);
+		else if (mount_key(p, len, "target|destination|dst", &v,
+		    &vlen) && v != NULL && vlen < sizeof(dst))
+			snprintf(dst, sizeof(dst), "%.*s", (int)vlen, v);
+		else if (mount_key(p, len, "readonly|ro", &v, &vlen))
+			ro = v == NULL || (vlen == 4 && strncmp(v, "true",
+			    4) == 0) || (vlen == 1 && *v == '1');
+		else if (mount_key(p, len, "tmpfs-size", &v, &vlen) &&
+		    v != NULL && strlen(opts) + vlen + 8 < sizeof(opts))
+			snprintf(opts + strlen(opts), sizeof(opts) -
+			    strlen(opts), "%ssize=%.*s", *opts ? "," : "",
+			    (int)vlen, v);
+		else if (mount_key(p, len, "tmpfs-mode", &v, &vlen) &&
+		    v != NULL && strlen(opts) + vlen + 8 < sizeof(opts))
+			snprintf(opts + strlen(opts), sizeof(opts) -
+			    strlen(opts), "%smode=%.*s", *opts ? "," : "",
+			    (int)vlen, v);
+		else if (mount_key(p, len, "bind-propagation", &v, &vlen) &&
+		    v != NULL && vlen == 8 && strncmp(v, "rprivate", 8) == 0)
+			;	/* berth's binds are rprivate */
+		else
+			return (berth_error_set(err, CLI_E_USAGE, 0, "invalid "
+			    "argument \"%s\" for \"--mount\" flag: unexpected "
+			    "key '%.*s'", s, (int)len, p));
+	}
+	if (dst[0] != '/')
+		return (berth_error_set(err, CLI_E_USAGE, 0, "invalid argument "
+		    "\"%s\" for \"--mount\" flag: target is required and "
+		    "must be absolute", s));
+	if (strcmp(type, "bind") == 0) {
+		char bind[8200];
+
+		if (src[0] != '/')
+			return (berth_error_set(err, CLI_E_USAGE, 0, "invalid "
+			    "argument \"%s\" for \"--mount\" flag: a bind "
+			    "needs an absolute source", s));
+		snprintf(bind, sizeof(bind), "%s:%s%s", src, dst, ro ? ":ro" :
+		    "");
+		return (json_array_append_new(binds, json_string(bind)));
+	}
+	if (strcmp(type, "tmpfs") == 0) {
+		if (src[0] != '\0')
+			return (berth_error_set(err, CLI_E_USAGE, 0, "invalid "
+			    "argument \"%s\" for \"--mount\" flag: a tmpfs "
+			    "has no source", s));
+		if (ro)
+			snprintf(opts + strlen(opts), sizeof(opts) -
+			    strlen(opts), "%sro", *opts ? "," : "");
+		return (json_object_set_new(tmpfs, dst, json_string(opts)));
+	}
+	return (berth_error_set(err, CLI_E_USAGE, 0, "--mount type=%s is not "
+	    "supported yet (bind and tmpfs; named volumes come later)", type));
+}
+
 static const char *const signal_names[] = {
 	"HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "IOT", "BUS", "FPE",
 	"KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM", "STKFLT",

@@ -13,6 +13,9 @@
 #include "container.h"
 #include "image.h"
 
+/* The largest seccomp profile file taken (Docker's default is 20 KiB). */
+#define SECCOMP_PROFILE_MAX	(1 << 20)
+
 #define CREATE_FLAGS \
 	{ "cap-add", 0, "CAP", "Add Linux capabilities" }, \
 	{ "cap-drop", 0, "CAP", "Drop Linux capabilities" }, \
@@ -34,6 +37,9 @@
 	{ "memory", 'm', "BYTES", "Memory limit (512m, 1g)" }, \
 	{ "memory-swap", 0, "BYTES", "Swap limit equal to memory plus swap: " \
 	    "'-1' to enable unlimited swap" }, \
+	{ "mount", 0, "type=bind|tmpfs,...", "Attach a filesystem mount to " \
+	    "the container (source, target, readonly, tmpfs-size, " \
+	    "tmpfs-mode)" }, \
 	{ "name", 0, "NAME", "Assign a name to the container" }, \
 	{ "network", 0, "MODE", "Connect a container to a network (none, " \
 	    "host)" }, \
@@ -47,7 +53,7 @@
 	    "exits (no, on-failure[:max-retries], always, unless-stopped)" }, \
 	{ "rm", 0, NULL, "Automatically remove the container when it exits" }, \
 	{ "security-opt", 0, "OPT", "Security options " \
-	    "(no-new-privileges[:true], seccomp=unconfined)" }, \
+	    "(no-new-privileges[:true], seccomp=unconfined|PROFILE.json)" }, \
 	{ "stop-signal", 0, "SIGNAL", "Signal to stop the container" }, \
 	{ "stop-timeout", 0, "SECONDS", "Timeout (in seconds) to stop a " \
 	    "container" }, \
@@ -204,6 +210,36 @@ parse_int(const char *flag, const char *s, int64_t *out,
 	return (0);
 }
 
+/* seccomp=FILE: the profile (Docker's JSON format) goes to berthd as
+ * text, which checks it at create, as Docker's CLI sends it. */
+static int
+seccomp_file(json_t *host, const char *path, struct berth_error *err)
+{
+	cleanup_fclose FILE *f = fopen(path, "re");
+	char *text;
+	size_t n;
+
+	if (f == NULL)
+		return (berth_error_set(err, CLI_E_USAGE, errno, "opening "
+		    "seccomp profile (%s) failed", path));
+	if ((text = malloc(SECCOMP_PROFILE_MAX + 1)) == NULL)
+		return (berth_error_sys(err, "seccomp profile"));
+	n = fread(text, 1, SECCOMP_PROFILE_MAX + 1, f);
+	if (ferror(f) || n > SECCOMP_PROFILE_MAX) {
+		free(text);
+		return (berth_error_set(err, CLI_E_USAGE, 0, "seccomp profile "
+		    "(%s): unreadable, or larger than %d bytes", path,
+		    SECCOMP_PROFILE_MAX));
+	}
+	text[n] = '\0';
+	json_object_set_new(host, "seccomp_profile", json_string(text));
+	free(text);
+	if (json_object_get(host, "seccomp_profile") == NULL)
+		return (berth_error_set(err, CLI_E_USAGE, 0, "seccomp profile "
+		    "(%s): not UTF-8 text", path));
+	return (0);
+}
+
 static int
 security_opt(json_t *host, const char *opt, struct berth_error *err)
 {
@@ -223,9 +259,7 @@ security_opt(json_t *host, const char *opt, struct berth_error *err)
 		if (strcmp(opt + 8, "unconfined") == 0)
 			return (json_object_set_new(host,
 			    "seccomp_unconfined", json_true()));
-		return (berth_error_set(err, CLI_E_USAGE, 0, "--security-opt "
-		    "%s: seccomp profiles are not supported yet (only "
-		    "seccomp=unconfined)", opt));
+		return (seccomp_file(host, opt + 8, err));
 	} else if (strncmp(opt, "apparmor", 8) == 0 || strncmp(opt, "label",
 	    5) == 0 || strncmp(opt, "systempaths", 11) == 0)
 		return (berth_error_set(err, CLI_E_USAGE, 0, "--security-opt "
@@ -384,7 +418,7 @@ host_config(const struct args *a, struct berth_error *err)
 		}
 	}
 	v = args_all(a, "volume", &nv);
-	if (nv > 0) {
+	if (nv > 0 || args_has(a, "mount")) {
 		json_t *b = json_array();
 		char *bind;
 
@@ -395,6 +429,21 @@ host_config(const struct args *a, struct berth_error *err)
 			json_array_append_new(b, json_string(bind));
 			free(bind);
 		}
+		v = args_all(a, "mount", &nv);
+		for (i = 0; i < nv; i++) {
+			json_t *t = json_object_get(h, "tmpfs");
+
+			if (t == NULL) {
+				t = json_object();
+				json_object_set_new(h, "tmpfs", t);
+			}
+			if (parse_mount(v[i], b, t, err) < 0)
+				return (NULL);
+		}
+		if (json_object_size(json_object_get(h, "tmpfs")) == 0)
+			json_object_del(h, "tmpfs");
+		if (json_array_size(b) == 0)
+			json_object_del(h, "binds");
 	}
 	return (steal_pointer(&h));
 oom:

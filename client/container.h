@@ -48,6 +48,10 @@ int	parse_log_time(const char *s, int64_t now_ns, int64_t *out,
 json_t	*parse_ulimit(const char *s, struct berth_error *err);
 /* -v HOST:CTR[:ro|rw] checked (bind mounts only); the bind as sent. */
 char	*parse_bind(const char *s, struct berth_error *err);
+/* --mount type=bind|tmpfs,...: a bind ("HOST:CTR[:ro]") appended to
+ * binds, or a tmpfs (path: options) set in tmpfs. */
+int	parse_mount(const char *s, json_t *binds, json_t *tmpfs,
+	    struct berth_error *err);
 /* Signal names and numbers as Docker takes them: "KILL", "SIGKILL", "9". */
 bool	signal_valid(const char *s);
 /* Docker's logs timestamp: RFC3339Nano with 9 digits, in UTC. */

@@ -493,6 +493,15 @@ host_config_doc(json_t *host)
 		json_array_append_new(sec, json_string("no-new-privileges"));
 	if (json_is_true(json_object_get(host, "seccomp_unconfined")))
 		json_array_append_new(sec, json_string("seccomp=unconfined"));
+	else if (json_is_string(v = json_object_get(host, "seccomp_profile"))) {
+		char *opt;
+
+		/* Docker's: the profile's text after "seccomp=". */
+		if (asprintf(&opt, "seccomp=%s", json_string_value(v)) >= 0) {
+			json_array_append_new(sec, json_string(opt));
+			free(opt);
+		}
+	}
 	return (json_pack("{s:o, s:s, s:{s:s, s:I}, s:b, s:o, s:o, s:o, "
 	    "s:I, s:I, s:I, s:I, s:s, s:o, s:b, s:b, s:o, s:o, s:o}",
 	    "Binds", host_get(host, "binds"),

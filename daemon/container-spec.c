@@ -504,6 +504,21 @@ container_spec(struct container *c, const struct snapshot *snap,
 	if (json_is_true(host_setting(c, "seccomp_unconfined"))) {
 		seccomp_profile_free(spec->seccomp);
 		spec->seccomp = NULL;
+	} else if (json_is_string(v = host_setting(c, "seccomp_profile"))) {
+		struct seccomp_profile *prof;
+
+		if (seccomp_profile_from_json(json_string_value(v), &prof,
+		    err) < 0) {
+			char msg[512];
+
+			snprintf(msg, sizeof(msg), "%s",
+			    berth_error_message(err));
+			berth_error_clear(err);
+			return (bad(err, "seccomp_profile", "seccomp profile: "
+			    "%s", msg));
+		}
+		seccomp_profile_free(spec->seccomp);
+		spec->seccomp = prof;
 	}
 	if (json_is_true(host_setting(c, "privileged")))
 		spec->privileged = true;
