@@ -193,7 +193,11 @@ def test_kill_remove_force_and_states(ctx):
         cid = create(d, ["sleep", "300"], name="sleeper")
         expect_error(C + "InvalidState", d, "Kill", container="sleeper")
         call(d, "Start", container="sleeper")
-        expect_error(C + "InvalidState", d, "Start", container=cid[:8])
+        # Starting a running one changes nothing (Docker's 304).
+        pid = call(d, "Inspect", container=cid)["container"]["State"]["Pid"]
+        assert call(d, "Start", container=cid[:8]) == {}
+        assert call(d, "Inspect",
+                    container=cid)["container"]["State"]["Pid"] == pid
         expect_error(C + "Running", d, "Remove", container=cid)
         expect_error(C + "InvalidSignal", d, "Kill", container=cid,
                      signal="NOPE")
