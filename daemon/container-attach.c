@@ -35,38 +35,6 @@ struct ctr_attach {
 	struct detach_keys	 keys;
 };
 
-struct out_chunk {
-	const char	*key;
-	const void	*buf;
-	size_t		 len;
-};
-
-static void
-pack_chunk(msgpack_packer *pk, const void *arg)
-{
-	const struct out_chunk *o = arg;
-
-	msgpack_pack_map(pk, 1);
-	pack_str(pk, o->key);
-	msgpack_pack_bin(pk, o->len);
-	msgpack_pack_bin_body(pk, o->buf, o->len);
-}
-
-static void
-pack_kv_int_map(msgpack_packer *pk, const void *arg)
-{
-	const struct out_chunk *o = arg;
-
-	msgpack_pack_map(pk, o->key != NULL ? 1 : 0);
-	if (o->key == NULL)
-		return;
-	pack_str(pk, o->key);
-	if (strcmp(o->key, "detached") == 0)
-		msgpack_pack_true(pk);
-	else
-		msgpack_pack_int(pk, (int)o->len);
-}
-
 static void
 attach_free(struct ctr_attach *a)
 {
@@ -83,13 +51,13 @@ attach_free(struct ctr_attach *a)
 static void
 attach_end(struct ctr_attach *a, bool detached)
 {
-	struct out_chunk o = { detached ? "detached" : "exit_code", NULL,
-	    a->c != NULL ? (size_t)(unsigned)a->c->exit_code : 0 };
+	struct peer_kv o = { detached ? "detached" : "exit_code", NULL, 0,
+	    a->c != NULL ? a->c->exit_code : 0 };
 	struct peer *p = a->p;
 
 	if (detached && a->c != NULL)
 		event_container(a->c, "detach", NULL);
-	peer_reply(p, false, pack_kv_int_map, &o);
+	peer_reply(p, false, detached ? peer_pack_true : peer_pack_int, &o);
 	attach_free(a);
 	peer_session_end(p);
 }
@@ -98,15 +66,15 @@ bool
 container_attach_output(struct container *c, int stream, const void *buf,
     size_t len)
 {
-	struct out_chunk o = { stream == LOG_STDERR ? "stderr" : "stdout",
-	    buf, len };
+	struct peer_kv o = { stream == LOG_STDERR ? "stderr" : "stdout",
+	    buf, len, 0 };
 	struct ctr_attach *a;
 	bool full = false;
 
 	TAILQ_FOREACH(a, &c->attaches, entry) {
 		if (stream == LOG_STDERR ? !a->err : !a->out)
 			continue;
-		peer_reply(a->p, true, pack_chunk, &o);
+		peer_reply(a->p, true, peer_pack_bin, &o);
 		if (peer_output_full(a->p))
 			full = true;
 	}
@@ -340,10 +308,6 @@ container_api_attach(struct daemon *d, struct peer *p,
 	 * start the container now and miss nothing. */
 	(void)pk;
 	peer_session_begin(p, &attach_ops, a, true);
-	{
-		struct out_chunk none = { NULL, NULL, 0 };
-
-		peer_reply(p, true, pack_kv_int_map, &none);
-	}
+	peer_reply(p, true, peer_pack_empty, NULL);
 	return (DISPATCH_DEFERRED);
 }

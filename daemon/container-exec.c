@@ -52,31 +52,6 @@ struct ctr_exec {
 	bool			 held;	/* the peer's input waits */
 };
 
-struct exec_reply {
-	const char	*key;
-	const void	*buf;
-	size_t		 len;
-	int		 value;
-};
-
-static void
-pack_exec(msgpack_packer *pk, const void *arg)
-{
-	const struct exec_reply *r = arg;
-
-	msgpack_pack_map(pk, r->key != NULL ? 1 : 0);
-	if (r->key == NULL)
-		return;
-	pack_str(pk, r->key);
-	if (r->buf != NULL) {
-		msgpack_pack_bin(pk, r->len);
-		msgpack_pack_bin_body(pk, r->buf, r->len);
-	} else if (strcmp(r->key, "detached") == 0)
-		msgpack_pack_true(pk);
-	else
-		msgpack_pack_int(pk, r->value);
-}
-
 static void
 close_ev(struct event **ev, int *fd)
 {
@@ -116,14 +91,16 @@ exec_pause(struct ctr_exec *x, bool pause)
  * closing them would hang it up or kill it with SIGPIPE; what it writes
  * is read and dropped until it exits. */
 static void
-exec_end(struct ctr_exec *x, const struct exec_reply *last)
+exec_end(struct ctr_exec *x, const struct peer_kv *last)
 {
 	struct peer *p = x->p;
 
 	x->p = NULL;
 	exec_pause(x, false);
 	if (p != NULL) {
-		peer_reply(p, false, pack_exec, last);
+		peer_reply(p, false, last == NULL ? peer_pack_empty :
+		    strcmp(last->key, "detached") == 0 ? peer_pack_true :
+		    peer_pack_int, last);
 		peer_session_end(p);
 	}
 	if (x->exit_ev == NULL)
@@ -135,7 +112,7 @@ static int
 exec_pump(struct ctr_exec *x, int fd)
 {
 	char buf[EXEC_CHUNK];
-	struct exec_reply r = { fd == x->err_fd ? "stderr" : "stdout", buf,
+	struct peer_kv r = { fd == x->err_fd ? "stderr" : "stdout", buf,
 	    0, 0 };
 	ssize_t n;
 
@@ -146,7 +123,7 @@ exec_pump(struct ctr_exec *x, int fd)
 		return (0);
 	r.len = (size_t)n;
 	if (x->p != NULL)
-		peer_reply(x->p, true, pack_exec, &r);
+		peer_reply(x->p, true, peer_pack_bin, &r);
 	return (1);
 }
 
@@ -172,7 +149,7 @@ exec_out_cb(evutil_socket_t fd, short what, void *arg)
 static void
 exec_reap(struct ctr_exec *x)
 {
-	struct exec_reply last = { "exit_code", NULL, 0, 0 };
+	struct peer_kv last = { "exit_code", NULL, 0, 0 };
 	siginfo_t si;
 	int i, rc;
 
@@ -184,14 +161,14 @@ exec_reap(struct ctr_exec *x)
 		si.si_code = CLD_KILLED;
 		si.si_status = SIGKILL;
 	}
-	last.value = rt_exit_code(si.si_status, si.si_code);
+	last.num = rt_exit_code(si.si_status, si.si_code);
 	close_ev(&x->exit_ev, &x->pidfd);
 	if (x->c != NULL) {
 		char num[16];
 
 		log_info("container", "%.12s: exec %ld exited with %d",
-		    x->c->id, (long)x->pid, last.value);
-		snprintf(num, sizeof(num), "%d", last.value);
+		    x->c->id, (long)x->pid, (int)last.num);
+		snprintf(num, sizeof(num), "%d", (int)last.num);
 		event_container(x->c, "exec_die", json_pack("{s:s}",
 		    "exitCode", num));
 	}
@@ -231,7 +208,7 @@ static void
 exec_frame(void *arg, struct peer *p, const msgpack_object *root)
 {
 	struct ctr_exec *x = arg;
-	struct exec_reply detached = { "detached", NULL, 0, 0 };
+	struct peer_kv detached = { "detached", NULL, 0, 0 };
 	const msgpack_object *v;
 	struct berth_error err = BERTH_ERROR_INIT;
 
@@ -591,7 +568,7 @@ container_api_exec(struct daemon *d, struct peer *p, const struct call *call,
 	char name[256], kspec[DETACH_KEYS_SPEC_MAX];
 	bool detach = param_bool(call, "detach");
 	bool interactive = param_bool(call, "interactive");
-	struct exec_reply started = { NULL, NULL, 0, 0 };
+	struct peer_kv started = { "pid", NULL, 0, 0 };
 	int rc = -1;
 
 	memset(&spec, 0, sizeof(spec));
@@ -662,8 +639,8 @@ container_api_exec(struct daemon *d, struct peer *p, const struct call *call,
 	x->p = p;
 	peer_session_begin(p, &exec_ops, x, true);
 	started.key = "pid";
-	started.value = (int)x->pid;
-	peer_reply(p, true, pack_exec, &started);
+	started.num = x->pid;
+	peer_reply(p, true, peer_pack_int, &started);
 	x = NULL;
 	rc = DISPATCH_DEFERRED;
 out:

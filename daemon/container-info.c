@@ -132,29 +132,6 @@ struct info_job {
 	uint64_t	 bytes;
 };
 
-struct chunk {
-	const void	*data;
-	size_t		 len;
-};
-
-static void
-pack_chunk(msgpack_packer *pk, const void *arg)
-{
-	const struct chunk *c = arg;
-
-	msgpack_pack_map(pk, 1);
-	pack_str(pk, "data");
-	msgpack_pack_bin(pk, c->len);
-	msgpack_pack_bin_body(pk, c->data, c->len);
-}
-
-static void
-pack_size(msgpack_packer *pk, const void *arg)
-{
-	msgpack_pack_map(pk, 1);
-	pack_uint_kv(pk, "size", *(const uint64_t *)arg);
-}
-
 struct array_reply {
 	const struct info_job	*ij;
 	uint64_t		 count;
@@ -187,12 +164,13 @@ ij_finish(struct info_job *ij, const msgpack_object *result,
 {
 	const msgpack_object *n;
 	struct array_reply r;
+	struct peer_kv size = { "size", NULL, 0, (int64_t)ij->bytes };
 
 	if (ij->p != NULL) {
 		if (err != NULL)
 			peer_send_error(ij->p, err, false);
 		else if (ij->mode == IJ_DATA)
-			peer_reply(ij->p, false, pack_size, &ij->bytes);
+			peer_reply(ij->p, false, peer_pack_int, &size);
 		else if (ij->mode == IJ_RESULT)
 			peer_reply(ij->p, false, pack_object, result);
 		else {
@@ -232,7 +210,7 @@ static void
 ij_output(void *arg, struct evbuffer *buf)
 {
 	struct info_job *ij = arg;
-	struct chunk c;
+	struct peer_kv c = { "data", NULL, 0, 0 };
 	size_t len;
 
 	if (ij->p == NULL) {
@@ -253,7 +231,7 @@ ij_output(void *arg, struct evbuffer *buf)
 		if ((c.data = evbuffer_pullup(buf, (ssize_t)len)) == NULL)
 			return;
 		c.len = len;
-		peer_reply(ij->p, true, pack_chunk, &c);
+		peer_reply(ij->p, true, peer_pack_bin, &c);
 		evbuffer_drain(buf, len);
 		ij->bytes += len;
 	}

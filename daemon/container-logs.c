@@ -352,13 +352,6 @@ pack_record(msgpack_packer *pk, const void *arg)
 	msgpack_pack_int64(pk, rec->ts_ns);
 }
 
-static void
-pack_empty(msgpack_packer *pk, const void *arg)
-{
-	(void)arg;
-	msgpack_pack_map(pk, 0);
-}
-
 /* The last, empty reply (or an error), and the peer goes on. */
 static void
 follow_end(struct ctr_follow *f, const struct berth_error *e)
@@ -368,7 +361,7 @@ follow_end(struct ctr_follow *f, const struct berth_error *e)
 	if (e != NULL)
 		peer_send_error(p, e, false);
 	else
-		peer_reply(p, false, pack_empty, NULL);
+		peer_reply(p, false, peer_pack_empty, NULL);
 	follow_free(f);
 	peer_session_end(p);
 }

@@ -274,13 +274,6 @@ pack_event(msgpack_packer *pk, const void *arg)
 }
 
 static void
-pack_empty(msgpack_packer *pk, const void *arg)
-{
-	(void)arg;
-	msgpack_pack_map(pk, 0);
-}
-
-static void
 sub_free(struct ev_sub *s)
 {
 	TAILQ_REMOVE(&s->ev->subs, s, entry);
@@ -300,7 +293,7 @@ sub_end(struct ev_sub *s, const struct berth_error *e)
 	if (e != NULL)
 		peer_send_error(p, e, false);
 	else
-		peer_reply(p, false, pack_empty, NULL);
+		peer_reply(p, false, peer_pack_empty, NULL);
 	sub_free(s);
 	peer_session_end(p);
 }

@@ -136,30 +136,6 @@ pack_object(msgpack_packer *pk, const void *arg)
 	msgpack_pack_object(pk, *(const msgpack_object *)arg);
 }
 
-static void
-pack_save_done(msgpack_packer *pk, const void *arg)
-{
-	msgpack_pack_map(pk, 1);
-	pack_str(pk, "size");
-	msgpack_pack_uint64(pk, *(const uint64_t *)arg);
-}
-
-struct chunk {
-	const void	*data;
-	size_t		 len;
-};
-
-static void
-pack_chunk(msgpack_packer *pk, const void *arg)
-{
-	const struct chunk *c = arg;
-
-	msgpack_pack_map(pk, 1);
-	pack_str(pk, "data");
-	msgpack_pack_bin(pk, c->len);
-	msgpack_pack_bin_body(pk, c->data, c->len);
-}
-
 /* The last reply: an error, or the helper's result. */
 static void
 finish(struct stream *s, const msgpack_object *result,
@@ -172,9 +148,12 @@ finish(struct stream *s, const msgpack_object *result,
 			log_debug("image", "%s: %s", s->what,
 			    berth_error_message(err));
 			peer_send_error(p, err, false);
-		} else if (s->kind == STREAM_SAVE)
-			send_reply(s, false, pack_save_done, &s->bytes);
-		else
+		} else if (s->kind == STREAM_SAVE) {
+			struct peer_kv size = { "size", NULL, 0,
+			    (int64_t)s->bytes };
+
+			send_reply(s, false, peer_pack_int, &size);
+		} else
 			send_reply(s, false, pack_object, result);
 		peer_session_end(p);
 	}
@@ -199,7 +178,7 @@ on_output(void *arg, struct evbuffer *buf)
 {
 	struct stream *s = arg;
 	unsigned char *data;
-	struct chunk c;
+	struct peer_kv c = { "data", NULL, 0, 0 };
 	size_t len;
 
 	if (s->p == NULL) {
@@ -217,7 +196,7 @@ on_output(void *arg, struct evbuffer *buf)
 			return;
 		c.data = data;
 		c.len = len;
-		send_reply(s, true, pack_chunk, &c);
+		send_reply(s, true, peer_pack_bin, &c);
 		evbuffer_drain(buf, len);
 		s->bytes += len;
 	}

@@ -196,6 +196,43 @@ peer_send_error(struct peer *p, const struct berth_error *err, bool fatal)
 	}
 }
 
+void
+peer_pack_empty(msgpack_packer *pk, const void *arg)
+{
+	(void)arg;
+	msgpack_pack_map(pk, 0);
+}
+
+void
+peer_pack_bin(msgpack_packer *pk, const void *arg)
+{
+	const struct peer_kv *kv = arg;
+
+	msgpack_pack_map(pk, 1);
+	msgpack_pack_str_with_body(pk, kv->key, strlen(kv->key));
+	msgpack_pack_bin_with_body(pk, kv->data, kv->len);
+}
+
+void
+peer_pack_int(msgpack_packer *pk, const void *arg)
+{
+	const struct peer_kv *kv = arg;
+
+	msgpack_pack_map(pk, 1);
+	msgpack_pack_str_with_body(pk, kv->key, strlen(kv->key));
+	msgpack_pack_int64(pk, kv->num);
+}
+
+void
+peer_pack_true(msgpack_packer *pk, const void *arg)
+{
+	const struct peer_kv *kv = arg;
+
+	msgpack_pack_map(pk, 1);
+	msgpack_pack_str_with_body(pk, kv->key, strlen(kv->key));
+	msgpack_pack_true(pk);
+}
+
 /* Whether frames are taken from the peer now: not while its replies pile
  * up, nor while a session holds it (a session that is not upgraded takes
  * no frames at all). */

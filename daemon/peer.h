@@ -70,6 +70,18 @@ int	peer_send(struct peer *p, const void *frame, size_t len);
 typedef void (*peer_pack_fn)(msgpack_packer *pk, const void *arg);
 void	peer_reply(struct peer *p, bool continues, peer_pack_fn pack,
 	    const void *arg);
+/* Packers for peer_reply's common replies: {} (arg NULL), and a map of
+ * one key whose value is bytes, an integer or true. */
+struct peer_kv {
+	const char	*key;
+	const void	*data;		/* peer_pack_bin */
+	size_t		 len;
+	int64_t		 num;		/* peer_pack_int */
+};
+void	peer_pack_empty(msgpack_packer *pk, const void *arg);
+void	peer_pack_bin(msgpack_packer *pk, const void *arg);
+void	peer_pack_int(msgpack_packer *pk, const void *arg);
+void	peer_pack_true(msgpack_packer *pk, const void *arg);
 /* Queue an error reply; with fatal, close the peer once it is sent. */
 void	peer_send_error(struct peer *p, const struct berth_error *err,
 	    bool fatal);
