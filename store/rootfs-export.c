@@ -3,7 +3,9 @@
  * working directory, the pax writer streams it to a pipe.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -143,8 +145,8 @@ open_writer(int out_fd, struct archive **out, struct berth_error *err)
 	return (0);
 }
 
-int
-rootfs_export(const char *root, int out_fd, struct berth_error *err)
+static int
+export_chrooted(const char *root, int out_fd, struct berth_error *err)
 {
 	cleanup_archive struct archive *in = NULL;
 	__attribute__((cleanup(cleanup_writerp))) struct archive *out = NULL;
@@ -153,9 +155,6 @@ rootfs_export(const char *root, int out_fd, struct berth_error *err)
 	struct archive_entry *e;
 	int r, rc = 0;
 
-	/* Walked chrooted: no path in the tree, whatever it is swapped
-	 * for meanwhile, can lead out of it.  (The caller is a helper
-	 * process of its own.) */
 	if (chdir(root) < 0 || chroot(".") < 0 || chdir("/") < 0)
 		return (berth_error_sys(err, "export %s", root));
 	if (open_reader(&in, err) < 0 || open_writer(out_fd, &out, err) < 0)
@@ -183,4 +182,52 @@ rootfs_export(const char *root, int out_fd, struct berth_error *err)
 	if (rc == 0 && archive_write_close(out) != ARCHIVE_OK)
 		rc = ar_error(out, "close", err);
 	return (rc);
+}
+
+/*
+ * The walk runs chrooted, so that no path in the tree, whatever it is
+ * swapped for meanwhile, can lead out of it; and in a child of its own,
+ * so that the caller keeps its root (and /proc, which a sanitizer's leak
+ * check reads at exit).  The child's error comes back through a pipe.
+ */
+int
+rootfs_export(const char *root, int out_fd, struct berth_error *err)
+{
+	char msg[512];
+	int fds[2], status, e;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return (berth_error_sys(err, "export: pipe"));
+	if ((pid = fork()) < 0) {
+		e = errno;
+		close(fds[0]);
+		close(fds[1]);
+		errno = e;
+		return (berth_error_sys(err, "export: fork"));
+	}
+	if (pid == 0) {
+		struct berth_error cerr = BERTH_ERROR_INIT;
+
+		close(fds[0]);
+		if (export_chrooted(root, out_fd, &cerr) == 0)
+			_exit(0);
+		n = snprintf(msg, sizeof(msg), "%s",
+		    berth_error_message(&cerr));
+		(void)write(fds[1], msg, n > 0 ? (size_t)n : 0);
+		_exit(1);
+	}
+	close(fds[1]);
+	do
+		n = read(fds[0], msg, sizeof(msg) - 1);
+	while (n < 0 && errno == EINTR);
+	close(fds[0]);
+	msg[n > 0 ? n : 0] = '\0';
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return (0);
+	return (berth_error_set(err, BERTH_E_SYSTEM, 0, "%s", msg[0] != '\0' ?
+	    msg : "export: the walk failed"));
 }

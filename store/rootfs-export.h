@@ -10,8 +10,8 @@
 #include "error.h"
 
 /* Write the tree at root (a directory) to out_fd as an uncompressed pax
- * tar.  Chroots into root first, so that nothing in the tree can lead
- * the walk out of it: for a helper process only. */
+ * tar, walked by a child chrooted in root, so that nothing in the tree
+ * can lead the walk out of it.  For a helper process (it forks). */
 int	rootfs_export(const char *root, int out_fd, struct berth_error *err);
 
 #endif
