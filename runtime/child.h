@@ -83,6 +83,8 @@ pid_t	spawn_clone3(uint64_t flags, int cgroup_fd, int *pidfd);
 /* parent: the pid the child must see as its parent, 0 when the parent is
  * outside the child's pid namespace. */
 void	spawn_child_start(struct child_ctx *c, pid_t parent);
+int	spawn_read_child(int sock, pid_t pid, const struct rt_spawn_opts *opts,
+	    struct rt_container *out, bool block, struct berth_error *err);
 int	spawn_wait_child(int sock, pid_t pid, const struct rt_spawn_opts *opts,
 	    struct rt_container *out, struct berth_error *err);
 void	spawn_abort_child(int pidfd);

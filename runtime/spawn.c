@@ -209,6 +209,15 @@ int
 spawn_wait_child(int sock, pid_t pid, const struct rt_spawn_opts *opts,
     struct rt_container *out, struct berth_error *err)
 {
+	return (spawn_read_child(sock, pid, opts, out, true, err));
+}
+
+/* As spawn_wait_child; without block, 1 when the child has more to say
+ * and the socket has nothing yet. */
+int
+spawn_read_child(int sock, pid_t pid, const struct rt_spawn_opts *opts,
+    struct rt_container *out, bool block, struct berth_error *err)
+{
 	int go = SYNC_GO;
 	union {
 		int			type;
@@ -230,9 +239,13 @@ spawn_wait_child(int sock, pid_t pid, const struct rt_spawn_opts *opts,
 		msg.msg_iovlen = 1;
 		msg.msg_control = u.buf;
 		msg.msg_controllen = sizeof(u.buf);
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC |
+		    (block ? 0 : MSG_DONTWAIT));
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && !block && (errno == EAGAIN ||
+		    errno == EWOULDBLOCK))
+			return (1);
 		if (n < 0)
 			return (berth_error_sys(err, "read from the container's "
 			    "set-up"));
@@ -503,58 +516,137 @@ clone_in_pidns(struct spawn_prep *p, uint64_t flags, int *pidfd,
 	return (pid);
 }
 
-int
-rt_spawn(const struct rt_spec *spec, const struct rt_spawn_opts *opts,
-    struct rt_container *out, struct berth_error *err)
+struct rt_spawn_pending {
+	pid_t			 pid;
+	int			 pidfd;
+	int			 sock;		/* the child's reports */
+	struct rt_cgroup	*cg;
+	struct rt_spawn_opts	 opts;		/* a copy: the caller's may go */
+	struct rt_container	 got;		/* what the reports brought */
+};
+
+void
+rt_spawn_pending_free(struct rt_spawn_pending *sp)
 {
+	struct berth_error derr = BERTH_ERROR_INIT;
+
+	if (sp == NULL)
+		return;
+	if (sp->pidfd >= 0)
+		spawn_abort(sp->pidfd, &sp->got);
+	if (sp->sock >= 0)
+		close(sp->sock);
+	if (sp->got.console_fd >= 0)
+		close(sp->got.console_fd);
+	if (sp->cg != NULL) {
+		(void)cgroup_destroy(sp->cg, &derr);
+		berth_error_clear(&derr);
+		cgroup_free(sp->cg);
+	}
+	free(sp);
+}
+
+int
+rt_spawn_pending_fd(const struct rt_spawn_pending *sp)
+{
+	return (sp->sock);
+}
+
+int
+rt_spawn_start(const struct rt_spec *spec, const struct rt_spawn_opts *opts,
+    struct rt_spawn_pending **out, struct berth_error *err)
+{
+	struct rt_spawn_pending *sp;
 	struct spawn_prep p;
 	uint64_t flags = 0;
 	pid_t pid, self = getpid();
-	int ns, pidfd = -1, rc = -1;
+	int ns, rc = -1;
 
-	out->pid = 0;
-	out->pidfd = out->console_fd = -1;
-	out->cgroup = NULL;
+	*out = NULL;
 	if (check_spec(spec, err) < 0)
 		return (-1);
+	if ((sp = calloc(1, sizeof(*sp))) == NULL)
+		return (berth_error_sys(err, "spawn"));
+	sp->pidfd = sp->sock = sp->got.pidfd = sp->got.console_fd = -1;
+	sp->opts = *opts;
 	if (prepare(spec, opts, &p, err) < 0)
 		goto out;
 	if (spec->cgroup_path != NULL && cgroup_create(spec->cgroup_path,
-	    &spec->resources, &p.cg, err) < 0)
+	    &spec->resources, &sp->cg, err) < 0)
 		goto out;
+	p.cg = sp->cg;
 	/* The cgroup namespace is entered by the child once it is in its
 	 * cgroup, so that cgroup is the namespace's root. */
 	for (ns = 0; ns < RT_NS_COUNT; ns++)
 		if (ns != RT_NS_CGROUP && spec->namespaces[ns].enabled &&
 		    spec->namespaces[ns].path == NULL)
 			flags |= (uint64_t)ns_clone_flags[ns];
-	pid = clone_in_pidns(&p, flags, &pidfd, err);
+	pid = clone_in_pidns(&p, flags, &sp->pidfd, err);
 	if (pid < 0)
 		goto out;
 	if (pid == 0) {
 		close(p.sock[0]);
 		child_main(&p.c, self);
 	}
+	sp->pid = pid;
 	close(p.sock[1]);
 	p.sock[1] = -1;
-	if (parent_setup(spec, &p, pid, err) < 0 ||
-	    spawn_wait_child(p.sock[0], pid, opts, out, err) < 0) {
-		spawn_abort(pidfd, out);
+	sp->sock = p.sock[0];
+	if (parent_setup(spec, &p, pid, err) < 0) {
+		p.sock[0] = -1;
 		goto out;
 	}
-	out->pid = pid;
-	out->pidfd = pidfd;
-	out->cgroup = steal_pointer(&p.cg);
+	p.sock[0] = -1;
+	*out = sp;
+	sp = NULL;
 	rc = 0;
 out:
-	if (p.cg != NULL) {
-		struct berth_error derr = BERTH_ERROR_INIT;
-
-		(void)cgroup_destroy(p.cg, &derr);
-		berth_error_clear(&derr);
-		cgroup_free(p.cg);
-	}
 	prep_release(&p);
+	rt_spawn_pending_free(sp);
+	return (rc);
+}
+
+int
+rt_spawn_step(struct rt_spawn_pending *sp, struct rt_container *out,
+    struct berth_error *err)
+{
+	int rc;
+
+	rc = spawn_read_child(sp->sock, sp->pid, &sp->opts, &sp->got, false,
+	    err);
+	if (rc != 0)
+		return (rc);	/* 1: more to come; -1: freeing aborts it */
+	out->pid = sp->pid;
+	out->pidfd = sp->pidfd;
+	out->console_fd = sp->got.console_fd;
+	out->cgroup = sp->cg;
+	sp->pidfd = sp->got.console_fd = -1;
+	sp->cg = NULL;
+	return (0);
+}
+
+int
+rt_spawn(const struct rt_spec *spec, const struct rt_spawn_opts *opts,
+    struct rt_container *out, struct berth_error *err)
+{
+	struct rt_spawn_pending *sp;
+	struct pollfd pfd;
+	int rc;
+
+	out->pid = 0;
+	out->pidfd = out->console_fd = -1;
+	out->cgroup = NULL;
+	if (rt_spawn_start(spec, opts, &sp, err) < 0)
+		return (-1);
+	pfd.fd = sp->sock;
+	pfd.events = POLLIN;
+	while ((rc = rt_spawn_step(sp, out, err)) == 1)
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
+			rc = berth_error_sys(err, "wait for the container's "
+			    "set-up");
+			break;
+		}
+	rt_spawn_pending_free(sp);
 	return (rc);
 }
 

@@ -62,6 +62,25 @@ void	rt_spawn_opts_init(struct rt_spawn_opts *opts);
 int	rt_spawn(const struct rt_spec *spec, const struct rt_spawn_opts *opts,
 	    struct rt_container *out, struct berth_error *err);
 
+/*
+ * The same in two steps, for a caller with a loop: rt_spawn_start does
+ * the parent's part (cgroup, clone, id maps) and returns while the child
+ * sets itself up; when rt_spawn_pending_fd is readable, rt_spawn_step
+ * reads its reports: 1 not done yet, 0 done (out filled, as rt_spawn's),
+ * -1 failed (err as rt_spawn's).  rt_spawn_pending_free after either,
+ * or to abandon it (the child is killed and reaped, its cgroup
+ * removed).  opts is copied: its fds must stay open until done.
+ */
+struct rt_spawn_pending;
+
+int	rt_spawn_start(const struct rt_spec *spec,
+	    const struct rt_spawn_opts *opts, struct rt_spawn_pending **out,
+	    struct berth_error *err);
+int	rt_spawn_pending_fd(const struct rt_spawn_pending *sp);
+int	rt_spawn_step(struct rt_spawn_pending *sp, struct rt_container *out,
+	    struct berth_error *err);
+void	rt_spawn_pending_free(struct rt_spawn_pending *sp);
+
 /* Let a created container exec: open its fifo for reading.  Fails with
  * ENXIO-like errors when the process is gone. */
 int	rt_start_fifo(const char *fifo, struct berth_error *err);
