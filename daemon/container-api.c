@@ -149,24 +149,28 @@ container_api_start(struct daemon *d, struct peer *p,
     const struct call *call, msgpack_packer *pk, struct berth_error *err)
 {
 	struct container *c;
+	int rc;
 
-	(void)p;
 	if (find(d, call, &c, err) < 0)
 		return (-1);
-	/* Running already: nothing to do (Docker's "not modified"). */
+	/* Running already: nothing to do (Docker's "not modified"); being
+	 * started: this call waits for it too. */
 	if (c->state == CTR_RUNNING && !c->removing) {
 		msgpack_pack_map(pk, 0);
 		return (0);
 	}
+	if (c->start != NULL)
+		return (container_start_wait(c, p, err));
 	/* A start asked for: the policy counts afresh (Docker's
 	 * ResetRestartManager), and a manual stop no longer holds. */
-	if (container_start(c, err) < 0)
-		return (-1);
 	c->restart_count = 0;
 	c->restart_delay_ms = 0;
 	container_set_manually_stopped(c, false);
-	if (container_save(c, err) < 0)
+	if (container_start(c, err) < 0)
 		return (-1);
+	/* The reply once it runs, or why it does not. */
+	if ((rc = container_start_wait(c, p, err)) != 0)
+		return (rc);
 	msgpack_pack_map(pk, 0);
 	return (0);
 }

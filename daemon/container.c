@@ -814,195 +814,6 @@ watch_oom(struct container *c)
 		event_add(c->oom_ev, NULL);
 }
 
-/* The spawn failed: the container exited with Docker's code for why
- * (and may be gone after, with auto-remove); err says so by name. */
-static int
-start_failed(struct container *c, struct berth_error *err)
-{
-	char msg[1024];
-	int code = 125;
-
-	if (berth_error_is(err, RT_E_NOT_FOUND))
-		code = 127;
-	else if (berth_error_is(err, RT_E_NOT_EXECUTABLE))
-		code = 126;
-	snprintf(msg, sizeof(msg), "%s", berth_error_message(err));
-	berth_error_clear(err);
-	berth_error_set(err, CTR_E_START, 0, "%s", msg);
-	berth_error_param_int(err, "exit_code", code);
-	/* What cannot start is not restarted (as Docker): the policy is
-	 * for a process that ran. */
-	c->spawn_failed = true;
-	container_exited(c, code, msg);
-	return (-1);
-}
-
-/*
- * A stream of the container's output: a FIFO in its directory, opened
- * read-write for the container (so it never meets a reader-less FIFO:
- * while berthd is away, what it writes waits there and a full FIFO
- * blocks it, rather than SIGPIPE killing it) and read-only for the pump.
- * fds[0] is berthd's end, fds[1] the container's.
- */
-static int
-output_fifo(struct container *c, const char *name, int fds[2],
-    struct berth_error *err)
-{
-	struct stat st;
-
-	if (mkfifoat(c->log_dirfd, name, 0600) < 0 && (errno != EEXIST ||
-	    fstatat(c->log_dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    !S_ISFIFO(st.st_mode)))
-		return (berth_error_sys(err, "start %.12s: fifo %s", c->id,
-		    name));
-	fds[1] = openat(c->log_dirfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	fds[0] = openat(c->log_dirfd, name, O_RDONLY | O_NONBLOCK |
-	    O_CLOEXEC | O_NOFOLLOW);
-	if (fds[0] < 0 || fds[1] < 0)
-		return (berth_error_sys(err, "start %.12s: open fifo %s",
-		    c->id, name));
-	return (0);
-}
-
-int
-container_start(struct container *c, struct berth_error *err)
-{
-	struct rt_spawn_opts opts;
-	struct rt_container rc = { .pidfd = -1, .console_fd = -1 };
-	struct rt_spec spec;
-	struct snapshot snap;
-	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, in[2] = { -1, -1 };
-	int rcode = -1;
-	bool have_snap = false, tty, open_stdin;
-
-	if (c->state == CTR_RUNNING) {
-		berth_error_set(err, CTR_E_STATE, 0, "container %s is already "
-		    "running", c->name);
-		berth_error_param_str(err, "container", c->name);
-		return (berth_error_param_str(err, "state", "running"));
-	}
-	if (c->removing) {
-		berth_error_set(err, CTR_E_STATE, 0, "container %s is being "
-		    "removed", c->name);
-		berth_error_param_str(err, "container", c->name);
-		return (berth_error_param_str(err, "state", "removing"));
-	}
-	container_cancel_restart(c);
-	c->spawn_failed = false;
-	memset(&spec, 0, sizeof(spec));
-	if (spec_init_default(&spec, err) < 0)
-		return (-1);
-	if (container_snapshot(c, false, &snap, err) < 0)
-		goto out;
-	have_snap = true;
-	if (container_spec(c, &snap, &spec, err) < 0)
-		goto out;
-	tty = json_is_true(json_object_get(c->config, "tty"));
-	open_stdin = json_is_true(json_object_get(c->config, "open_stdin"));
-	spec.process.terminal = tty;
-	/* Without a terminal: pipes for stdout and stderr, and stdin a
-	 * pipe when it stays open, else /dev/null. */
-	if (container_logs_open(c, err) < 0)
-		goto out;
-	if (!tty && (output_fifo(c, CTR_STDOUT_FIFO, out, err) < 0 ||
-	    output_fifo(c, CTR_STDERR_FIFO, errp, err) < 0))
-		goto out;
-	if (!tty && (open_stdin ? pipe2(in, O_CLOEXEC) : (in[0] = open(
-	    "/dev/null", O_RDONLY | O_CLOEXEC))) < 0) {
-		berth_error_sys(err, "start %.12s: stdin", c->id);
-		goto out;
-	}
-	rt_spawn_opts_init(&opts);
-	opts.stdio[0] = in[0];
-	opts.stdio[1] = out[1];
-	opts.stdio[2] = errp[1];
-	opts.nofile_soft = 1048576;
-	opts.console_rows = c->rows;
-	opts.console_cols = c->cols;
-	if (rt_spawn(&spec, &opts, &rc, err) < 0) {
-		rcode = start_failed(c, err);
-		goto out;
-	}
-	if (tty) {
-		/* The pty master: read for output, written for input. */
-		out[0] = rc.console_fd;
-		rc.console_fd = -1;
-		if ((in[1] = fcntl(out[0], F_DUPFD_CLOEXEC, 0)) < 0)
-			log_warn("container", "%.12s: terminal input: %s",
-			    c->id, strerror(errno));
-	}
-	if (in[1] >= 0 && container_input_open(c, in[1], err) < 0) {
-		in[1] = -1;
-		log_warn("container", "%.12s: %s", c->id,
-		    berth_error_message(err));
-		berth_error_clear(err);
-	}
-	in[1] = -1;
-	if (out[1] >= 0)
-		close(out[1]);
-	if (errp[1] >= 0)
-		close(errp[1]);
-	out[1] = errp[1] = -1;
-	c->pid = rc.pid;
-	c->pidfd = rc.pidfd;
-	c->cgroup = rc.cgroup;
-	c->pid_start = proc_start_time(c->pid);
-	if (container_watch(c, err) < 0)
-		goto unwatched;
-	/* The pumps own the read ends from here, failing or not. */
-	rcode = container_pumps_start(c, out[0], errp[0], err);
-	out[0] = errp[0] = -1;
-	if (rcode < 0)
-		goto unwatched;
-	c->state = CTR_RUNNING;
-	c->started_ns = now_ns();
-	c->exit_code = 0;
-	c->oom_killed = false;
-	free(c->error);
-	c->error = NULL;
-	if (container_save(c, err) < 0) {
-		/* Not recorded as running: not left running. */
-		(void)container_signal(c, SIGKILL, NULL);
-		rcode = -1;
-		goto out;
-	}
-	log_info("container", "%.12s (%s) started, pid %ld", c->id, c->name,
-	    (long)c->pid);
-	event_container(c, "start", NULL);
-	daemon_idle_check(c->d);
-	rcode = 0;
-	goto out;
-unwatched:
-	/* Nothing watches it: kill it, reap it now (c may be gone after:
-	 * auto-remove). */
-	{
-		siginfo_t si;
-
-		(void)syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL,
-		    0);
-		(void)waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED);
-		container_exited(c, 137, "berthd could not watch it");
-		rcode = -1;
-	}
-out:
-	if (out[0] >= 0)
-		close(out[0]);
-	if (out[1] >= 0)
-		close(out[1]);
-	if (errp[0] >= 0)
-		close(errp[0]);
-	if (errp[1] >= 0)
-		close(errp[1]);
-	if (in[0] >= 0)
-		close(in[0]);
-	if (in[1] >= 0)
-		close(in[1]);
-	if (have_snap)
-		snapshot_free(&snap);
-	spec_free(&spec);
-	return (rcode);
-}
-
 int
 container_signal(struct container *c, int sig, struct berth_error *err)
 {
@@ -1325,6 +1136,7 @@ container_free(struct container *c)
 	container_input_close(c);
 	container_execs_release(c);
 	container_cancel_restart(c);
+	container_start_cancel(c, "it is being removed");
 	container_logs_close(c);
 	release_running(c);
 	if (c->config != NULL)
@@ -1541,7 +1353,8 @@ containers_running(struct daemon *d)
 	size_t n = 0;
 
 	TAILQ_FOREACH(c, &d->containers, entry)
-		if (c->state == CTR_RUNNING || container_restarting(c))
+		if (c->state == CTR_RUNNING || container_restarting(c) ||
+		    c->start != NULL)
 			n++;
 	return (n);
 }
@@ -1555,6 +1368,7 @@ containers_stop_all(struct daemon *d)
 	TAILQ_FOREACH(c, &d->containers, entry) {
 		/* Not restarted now; at the next start, by its policy. */
 		container_cancel_restart(c);
+		container_start_cancel(c, "berthd is stopping");
 		if (c->state == CTR_RUNNING &&
 		    container_stop(c, container_stop_timeout(c),
 		    container_stop_signal(c), &err) < 0) {

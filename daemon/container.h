@@ -57,6 +57,7 @@ struct ctr_follow;
 struct ctr_attach;
 struct ctr_exec;
 struct stdio_input;
+struct ctr_start;
 
 TAILQ_HEAD(ctr_wait_list, ctr_wait);
 TAILQ_HEAD(ctr_follow_list, ctr_follow);
@@ -85,6 +86,7 @@ struct container {
 	int64_t			 pid_start;	/* its /proc start time */
 	int			 pidfd;
 	bool			 orphan;	/* ran when berthd died */
+	struct ctr_start	*start;		/* being started */
 	bool			 spawn_failed;	/* its process never ran */
 	struct event		*status_timer;	/* exit status retries */
 	int			 status_tries;
@@ -146,7 +148,16 @@ int	container_find(struct daemon *d, const char *name,
 	    struct container **out, struct berth_error *err);
 int	container_create(struct daemon *d, const char *name, json_t *config,
 	    struct container **out, struct berth_error *err);
+/* container-start.c: begin starting it (the outcome comes later, on
+ * the loop: running, or exited with Docker's code for why not). */
 int	container_start(struct container *c, struct berth_error *err);
+/* A Start call waits for the outcome: DISPATCH_DEFERRED, or 0 when
+ * there is none pending (the caller answers). */
+int	container_start_wait(struct container *c, struct peer *p,
+	    struct berth_error *err);
+/* Abandon a start in progress (removal, shutdown): its child killed,
+ * its Start calls answered with why. */
+void	container_start_cancel(struct container *c, const char *why);
 int	container_signal(struct container *c, int sig,
 	    struct berth_error *err);
 int	container_stop(struct container *c, int timeout, int sig,
