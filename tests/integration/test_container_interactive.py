@@ -244,6 +244,13 @@ def test_exec_runs_in_the_container_with_its_options(ctx):
                    "1000:1000", "-w", "/tmp", "ex", "sh", "-c",
                    "echo $FROM_RUN $FROM_EXEC; id -u; id -g; pwd")
         assert out.split() == ["3", "2", "1000", "1000", "/tmp"], out
+        # --privileged: every capability, no seccomp filter.
+        caps = b.ok("exec", "ex", "grep", "-E", "^(CapEff|Seccomp):",
+                    "/proc/self/status").split()
+        pcaps = b.ok("exec", "--privileged", "ex", "grep", "-E",
+                     "^(CapEff|Seccomp):", "/proc/self/status").split()
+        assert int(pcaps[1], 16) > int(caps[1], 16), (caps, pcaps)
+        assert (caps[3], pcaps[3]) == ("2", "0"), (caps, pcaps)
         # Its own pid namespace is the container's.
         out = b.ok("exec", "ex", "ps", "-o", "pid,comm")
         assert "sleep" in out and " 1 " in out, out
