@@ -220,6 +220,29 @@ adopt(struct container *c, struct berth_error *err)
 	return (0);
 }
 
+/*
+ * A container not recorded as running may still have a cgroup: berthd
+ * was killed between its exec and the record (a start's last
+ * instants).  What is in it is killed, the cgroup removed.
+ */
+static void
+sweep_cgroup(struct container *c)
+{
+	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+	struct rt_cgroup *cg;
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", c->d->cfg.cgroup_parent, c->id);
+	if (cgroup_open(path, &cg, &err) < 0)
+		return;
+	log_info("container", "%.12s: a cgroup left by a start berthd did not "
+	    "finish: removed", c->id);
+	if (cgroup_destroy(cg, &err) < 0)
+		log_warn("container", "%.12s: %s", c->id,
+		    berth_error_message(&err));
+	cgroup_free(cg);
+}
+
 void
 containers_recover(struct daemon *d)
 {
@@ -227,8 +250,10 @@ containers_recover(struct daemon *d)
 	struct container *c;
 
 	TAILQ_FOREACH(c, &d->containers, entry) {
-		if (!c->orphan)
+		if (!c->orphan) {
+			sweep_cgroup(c);
 			continue;
+		}
 		c->orphan = false;
 		if (adopt(c, &err) == 0)
 			continue;

@@ -534,3 +534,35 @@ def test_a_half_closed_session_costs_no_cpu_and_is_let_go_at_hangup(ctx):
                 s.call("io.berth.Service.GetStatus")
                 return s.reply()["parameters"]["connections"]
         wait_for(lambda: connections() == 1, 5, "the peer let go")
+
+
+def test_a_cgroup_left_by_an_unfinished_start_is_swept(ctx):
+    """berthd killed between a container's exec and its record: at the
+    next start its cgroup still holds a process, though the container
+    is not recorded as running.  It is killed and the cgroup removed."""
+    need_root()
+    from harness import CGROUP_PARENT
+    with Daemon(ctx) as d:
+        load(d, busybox("docker"))
+        cid = create(d, ["sleep", "300"])
+        d.stop()
+        # What the unfinished start left: its cgroup, a process in it.
+        pids = "/sys/fs/cgroup/pids"
+        if not os.path.isdir(pids):
+            pids = "/sys/fs/cgroup"
+        cg = os.path.join(pids, CGROUP_PARENT, cid)
+        os.makedirs(cg)
+        p = subprocess.Popen(["sleep", "300"])
+        try:
+            with open(os.path.join(cg, "cgroup.procs"), "w") as f:
+                f.write(str(p.pid))
+            d.start()
+            assert p.wait(10) == -9
+            assert ctr_cgroups(cid) == [], ctr_cgroups(cid)
+            st = call(d, "Inspect", container=cid)["container"]["State"]
+            assert st["Status"] == "created", st
+            call(d, "Remove", container=cid)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
