@@ -232,15 +232,20 @@ container_api_stop(struct daemon *d, struct peer *p, const struct call *call,
 	    "timeout");
 	struct container *c;
 	int sig, timeout, rc;
+	bool pending;
 
 	if (find(d, call, &c, err) < 0 ||
 	    param_signal(call, container_stop_signal(c), &sig, err) < 0)
 		return (-1);
 	timeout = t != NULL && t->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
 	    (int)t->via.u64 : container_stop_timeout(c);
-	/* Stopped by hand: its restart policy waits for a start. */
+	/* Stopped by hand: its restart policy waits for a start; a start
+	 * in progress is abandoned. */
 	container_set_manually_stopped(c, true);
-	if (container_cancel_restart(c) && container_save(c, err) < 0)
+	pending = c->start != NULL;
+	container_start_cancel(c, "it was stopped");
+	if ((container_cancel_restart(c) || pending) &&
+	    container_save(c, err) < 0)
 		return (-1);
 	if (c->state == CTR_RUNNING) {
 		if (container_stop(c, timeout, sig, err) < 0)
@@ -264,9 +269,11 @@ container_api_kill(struct daemon *d, struct peer *p, const struct call *call,
 	if (find(d, call, &c, err) < 0 ||
 	    param_signal(call, SIGKILL, &sig, err) < 0)
 		return (-1);
-	/* Waiting to restart: killing it is stopping it (Docker). */
-	if (container_restarting(c)) {
+	/* Waiting to restart, or being started: killing it is stopping
+	 * it (Docker). */
+	if (container_restarting(c) || c->start != NULL) {
 		container_cancel_restart(c);
+		container_start_cancel(c, "it was killed");
 		container_set_manually_stopped(c, true);
 		if (container_save(c, err) < 0)
 			return (-1);
