@@ -99,12 +99,12 @@ answer(struct start_wait_list *l, const struct berth_error *err)
 	while ((w = TAILQ_FIRST(l)) != NULL) {
 		TAILQ_REMOVE(l, w, entry);
 		p = w->p;
-		free(w);
 		if (err != NULL)
 			peer_send_error(p, err, false);
 		else
 			peer_reply(p, false, peer_pack_empty, NULL);
-		peer_session_end(p);
+		peer_session_end(p);	/* the session lets go of w */
+		free(w);
 	}
 }
 
