@@ -552,17 +552,29 @@ def test_a_cgroup_left_by_an_unfinished_start_is_swept(ctx):
             pids = "/sys/fs/cgroup"
         cg = os.path.join(pids, CGROUP_PARENT, cid)
         os.makedirs(cg)
-        p = subprocess.Popen(["sleep", "300"])
+        # Not the test's child: reaped by init once killed (as a real
+        # container's init would be, berthd being gone).
+        pid = int(subprocess.run(
+            ["sh", "-c", "sleep 300 >/dev/null 2>&1 & echo $!"],
+            capture_output=True, text=True, check=True).stdout)
         try:
             with open(os.path.join(cg, "cgroup.procs"), "w") as f:
-                f.write(str(p.pid))
+                f.write(str(pid))
             d.start()
-            assert p.wait(10) == -9
-            assert ctr_cgroups(cid) == [], ctr_cgroups(cid)
+            # A reply means berthd's start-up, the sweep with it, is
+            # over.
             st = call(d, "Inspect", container=cid)["container"]["State"]
             assert st["Status"] == "created", st
+            wait_for(lambda: not os.path.exists(f"/proc/{pid}") or
+                     open(f"/proc/{pid}/stat").read().split()[2] == "Z",
+                     10, "the leftover process killed")
+            assert ctr_cgroups(cid) == [], ctr_cgroups(cid)
             call(d, "Remove", container=cid)
         finally:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+            # Ours only while it is still that sleep (no pid reuse).
+            try:
+                if open(f"/proc/{pid}/cmdline", "rb").read() == \
+                        b"sleep\x00300\x00":
+                    os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
