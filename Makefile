@@ -31,6 +31,9 @@ PKGS		:= libevent msgpack jansson libseccomp libcap libcrypto sqlite3 \
 		   libarchive libzstd
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libedit (the REPL's line editing) is the CLI's alone.
+EDIT_CFLAGS	:= $(shell pkg-config --cflags libedit 2>/dev/null)
+EDIT_LIBS	:= $(shell pkg-config --libs libedit 2>/dev/null)
 
 CFLAGS		+= $(OPT) -std=gnu11 -Wall -Wextra $(WERROR) $(SANITIZE) \
 		   -fPIC -D_GNU_SOURCE -iquote protocol -iquote client -iquote runtime \
@@ -127,7 +130,9 @@ $(DAEMON): $(DAEMON_OBJ) $(LIBSTORE) $(LIBRUNTIME) $(LIBPROTO)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(CLI): $(CLI_OBJ) $(LIBBERTH_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(EDIT_LIBS)
+
+$(CLI_OBJ): CFLAGS += $(EDIT_CFLAGS)
 
 # The containers' --init (berthd --init-path): static, so it runs in any
 # image, and never sanitized, since ASan does not link statically.
@@ -147,7 +152,7 @@ CLI_TEST_OBJ	:= $(filter-out $(BUILD)/client/main.o,$(CLI_OBJ))
 $(BUILD)/tests/client/%: tests/client/%.c $(CLI_TEST_OBJ) $(LIBBERTH_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -iquote tests -o $@ $< $(CLI_TEST_OBJ) $(LIBBERTH_A) \
-	    $(LDFLAGS) $(LDLIBS)
+	    $(LDFLAGS) $(LDLIBS) $(EDIT_LIBS)
 
 # The store's unit tests link the store library.
 $(BUILD)/tests/store/%: tests/store/%.c $(LIBSTORE) $(LIBPROTO)

@@ -2,8 +2,11 @@
  * The CLI's top level: global options, finding the command in the table,
  * parsing its flags, and running it.
  */
+#include <unistd.h>
+
 #include "cleanup.h"
 #include "cli.h"
+#include "repl.h"
 
 int
 cli_main(int argc, char **argv, struct cmd_ctx *ctx)
@@ -24,6 +27,10 @@ cli_main(int argc, char **argv, struct cmd_ctx *ctx)
 		fprintf(ctx->out, "%s version %s\n", CLI_NAME, BERTH_VERSION);
 		return (CLI_EXIT_OK);
 	}
+	/* No command on a terminal: the REPL; scripts still get usage. */
+	if (!args_has(&global, "help") && global.argc == 0 &&
+	    isatty(fileno(ctx->in)) && isatty(fileno(ctx->out)))
+		return (repl_run(ctx, false));
 	if (args_has(&global, "help") || global.argc == 0) {
 		cmd_print_main_help(ctx->out);
 		return (CLI_EXIT_OK);

@@ -34,6 +34,7 @@ extern const struct cmd_entry cmd_rm_entry;
 extern const struct cmd_entry cmd_rmi_entry;
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_save_entry;
+extern const struct cmd_entry cmd_shell_entry;
 extern const struct cmd_entry cmd_start_entry;
 extern const struct cmd_entry cmd_stats_entry;
 extern const struct cmd_entry cmd_stop_entry;
@@ -70,6 +71,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_rmi_entry,
 	&cmd_run_entry,
 	&cmd_save_entry,
+	&cmd_shell_entry,
 	&cmd_start_entry,
 	&cmd_stats_entry,
 	&cmd_stop_entry,

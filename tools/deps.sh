@@ -10,6 +10,8 @@ PKGS="$PKGS libseccomp-dev libcap-dev"
 PKGS="$PKGS libssl-dev libsqlite3-dev libarchive-dev"
 # container logs: rotated segments compressed with zstd
 PKGS="$PKGS libzstd-dev"
+# the REPL (berth shell): line editing, history, completion
+PKGS="$PKGS libedit-dev"
 # tests: the test runner and Python client, setpriv (util-linux),
 # systemd-socket-activate (systemd), groupadd (passwd), ps (procps)
 PKGS="$PKGS python3 python3-msgpack util-linux systemd passwd procps"
