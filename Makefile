@@ -82,8 +82,16 @@ INIT		:= $(BUILD)/berth-init
 .PHONY: all deps test check unit asan fuzz bench install uninstall clean run
 
 all: $(DAEMON) $(CLI) $(RUNTIME_CLI) $(INIT) $(LIBBERTH_A) $(LIBBERTH_SO) \
-	$(BUILD)/berth.pc \
+	$(BUILD)/berth.pc $(BUILD)/berth.1 $(BUILD)/berth.bash \
 	$(UNIT_BIN) $(BENCH_BIN)
+
+# The manual page and the bash completion, written by berth from its
+# command table.
+$(BUILD)/berth.1: $(CLI)
+	$(CLI) help --man > $@
+
+$(BUILD)/berth.bash: $(CLI)
+	$(CLI) completion bash > $@
 
 deps:
 	@tools/deps.sh
@@ -215,6 +223,11 @@ install: all
 	sed 's|@BINDIR@|$(BINDIR)|' tools/berthd.service.in \
 	    > $(DESTDIR)$(UNITDIR)/berthd.service
 	install -m 0644 tools/berthd.socket $(DESTDIR)$(UNITDIR)/
+	install -d $(DESTDIR)$(DATADIR)/man/man1 \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions
+	install -m 0644 $(BUILD)/berth.1 $(DESTDIR)$(DATADIR)/man/man1/
+	install -m 0644 $(BUILD)/berth.bash \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions/berth
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/berthd $(DESTDIR)$(BINDIR)/berth \
@@ -222,7 +235,9 @@ uninstall:
 	    $(DESTDIR)$(LIBDIR)/libberth.a $(DESTDIR)$(LIBDIR)/libberth.so* \
 	    $(DESTDIR)$(LIBDIR)/pkgconfig/berth.pc \
 	    $(DESTDIR)$(UNITDIR)/berthd.service \
-	    $(DESTDIR)$(UNITDIR)/berthd.socket
+	    $(DESTDIR)$(UNITDIR)/berthd.socket \
+	    $(DESTDIR)$(DATADIR)/man/man1/berth.1 \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions/berth
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/berth $(DESTDIR)$(LIBEXECDIR)/berth
 
 clean:

@@ -69,6 +69,8 @@ extern const struct args_flag cmd_global_flags[];
 const struct cmd_entry *cmd_find(const char *name);
 void	cmd_print_help(const struct cmd_entry *entry, FILE *f);
 void	cmd_print_main_help(FILE *f);
+/* manpage.c: berth(1) from the command table, as roff. */
+void	cmd_print_man(FILE *f);
 /* Another name in a group for the top-level command target. */
 #define CMD_SAME_AS(NAME, TARGET, ALIAS) \
 	{ .name = (NAME), .same_as = &(TARGET), .alias = (ALIAS) }

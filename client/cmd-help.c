@@ -1,12 +1,13 @@
 /*
  * berth help [COMMAND]: the same text as "berth --help" and
- * "berth COMMAND --help".
+ * "berth COMMAND --help"; berth help --man: the manual page.
  */
 #include "cli.h"
 
 static int cmd_help_exec(struct cmd_ctx *, const struct args *);
 
 static const struct args_flag cmd_help_flags[] = {
+	{ "man", 0, NULL, "Print the manual page berth(1), as roff" },
 	{ NULL, 0, NULL, NULL }
 };
 
@@ -26,6 +27,13 @@ cmd_help_exec(struct cmd_ctx *ctx, const struct args *args)
 	const struct cmd_entry *entry;
 	struct cmd_entry resolved;
 
+	if (args_has(args, "man")) {
+		if (args->argc > 0)
+			return (cli_usage_error(ctx, &cmd_help_entry,
+			    "--man takes no command"));
+		cmd_print_man(ctx->out);
+		return (CLI_EXIT_OK);
+	}
 	if (args->argc == 0) {
 		cmd_print_main_help(ctx->out);
 		return (CLI_EXIT_OK);

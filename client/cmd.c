@@ -9,6 +9,7 @@
 
 extern const struct cmd_entry cmd_attach_entry;
 extern const struct cmd_entry cmd_call_entry;
+extern const struct cmd_entry cmd_completion_entry;
 extern const struct cmd_entry cmd_container_entry;
 extern const struct cmd_entry cmd_create_entry;
 extern const struct cmd_entry cmd_diff_entry;
@@ -47,6 +48,7 @@ extern const struct cmd_entry cmd_wait_entry;
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_attach_entry,
 	&cmd_call_entry,
+	&cmd_completion_entry,
 	&cmd_container_entry,
 	&cmd_create_entry,
 	&cmd_diff_entry,

@@ -847,6 +847,24 @@ repl_script(struct repl *r)
 }
 
 int
+repl_complete_words(struct cmd_ctx *ctx, int argc, const char **argv)
+{
+	cleanup_strv struct strv sv = { NULL, 0, 0 };
+	struct repl r;
+	size_t i;
+
+	memset(&r, 0, sizeof(r));
+	r.ctx = ctx;
+	complete_words(&r, &sv, argv, argc > 0 ? argc - 1 : 0, argc > 0 ?
+	    argv[argc - 1] : "");
+	qsort(sv.v, sv.n, sizeof(*sv.v), strp_cmp);
+	for (i = 0; i < sv.n; i++)
+		fprintf(ctx->out, "%s\n", sv.v[i]);
+	repl_free(&r);
+	return (CLI_EXIT_OK);
+}
+
+int
 repl_run(struct cmd_ctx *ctx, bool keep_going)
 {
 	struct repl r;

@@ -15,5 +15,9 @@
  * returns the exit status.  In a script, the first failing command ends
  * it with that command's status, unless keep_going. */
 int	repl_run(struct cmd_ctx *ctx, bool keep_going);
+/* The REPL's completions of argv's last word (the word being typed,
+ * maybe "") after the words before it, one a line on ctx->out: for the
+ * shell completion scripts (berth completion). */
+int	repl_complete_words(struct cmd_ctx *ctx, int argc, const char **argv);
 
 #endif

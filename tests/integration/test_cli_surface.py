@@ -1,10 +1,13 @@
 """The CLI's surface, from its one command table: every command and
-group subcommand `berth help` lists has --help (and `berth help CMD`),
-without a daemon; and every listing with --format json prints JSON
-against a real berthd."""
+group subcommand `berth help` lists has --help (and `berth help CMD`)
+and a section in the man page (berth help --man), without a daemon; the
+bash completion (berth completion bash) completes from a real berthd;
+every listing with --format json prints JSON."""
 import json
 import re
+import shutil
 import subprocess
+import unittest
 
 from test_container_cli import Busybox
 
@@ -60,3 +63,44 @@ def test_listings_print_json(ctx):
                         ("[", "{\n")) else [json.loads(out)]
             assert docs, (args, out)
         b.ok("rm", "-f", "j")
+
+
+def test_the_man_page_has_every_command_and_renders_cleanly(ctx):
+    top = commands(ctx)
+    man = subprocess.run([ctx.berth, "help", "--man"], capture_output=True,
+                         text=True, timeout=30, check=True).stdout
+    for name in top:
+        assert f'.SS "berth {name}' in man, name
+        for sub in commands(ctx, name):
+            assert f'.SS "berth {name} {sub}' in man, (name, sub)
+    if shutil.which("groff"):
+        p = subprocess.run(["groff", "-ww", "-z", "-man"], input=man,
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0 and p.stderr == "", p.stderr
+
+
+def test_bash_completion_asks_berth_live(ctx):
+    if not shutil.which("bash"):
+        raise unittest.SkipTest("no bash")
+    with Busybox(ctx) as b:
+        b.ok("create", "--name", "mycontainer", "busybox")
+
+        def complete(*words):
+            line = " ".join(["berth", "-H", b.d.address, *words])
+            script = (f'source <({ctx.berth} completion bash)\n'
+                      f'COMP_WORDS=({line})\n'
+                      f'COMP_CWORD={len(words) + 2}\n'
+                      f'COMP_WORDS[0]={ctx.berth}\n'
+                      '_berth\nprintf "%s\\n" "${COMPREPLY[@]}"\n')
+            p = subprocess.run(["bash", "-c", script], capture_output=True,
+                               text=True, timeout=30)
+            assert p.returncode == 0, p
+            return p.stdout.split()
+
+        assert complete("inspect", "myc") == ["mycontainer"]
+        assert complete("contain") == ["container"]
+        assert "ls" in complete("container", "l")
+        assert "--detach-keys" in complete("run", "--detach-")
+        got = complete("run", "busy")
+        assert got and all(g.startswith("busybox") for g in got), got
+        b.ok("rm", "mycontainer")
