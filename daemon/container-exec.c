@@ -28,6 +28,7 @@
 #include "db.h"
 #include "events.h"
 #include "log.h"
+#include "loop-util.h"
 #include "message.h"
 #include "peer.h"
 #include "snapshot.h"
@@ -53,26 +54,13 @@ struct ctr_exec {
 };
 
 static void
-close_ev(struct event **ev, int *fd)
-{
-	if (*ev != NULL) {
-		event_free(*ev);
-		*ev = NULL;
-	}
-	if (*fd >= 0) {
-		close(*fd);
-		*fd = -1;
-	}
-}
-
-static void
 exec_free(struct ctr_exec *x)
 {
 	if (x->c != NULL)
 		TAILQ_REMOVE(&x->c->execs, x, entry);
-	close_ev(&x->out_ev, &x->out_fd);
-	close_ev(&x->err_ev, &x->err_fd);
-	close_ev(&x->exit_ev, &x->pidfd);
+	event_close_fd(&x->out_ev, &x->out_fd);
+	event_close_fd(&x->err_ev, &x->err_fd);
+	event_close_fd(&x->exit_ev, &x->pidfd);
 	stdio_input_free(x->input);
 	free(x);
 }
@@ -136,9 +124,9 @@ exec_out_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (exec_pump(x, fd) == 0) {
 		if (fd == x->out_fd)
-			close_ev(&x->out_ev, &x->out_fd);
+			event_close_fd(&x->out_ev, &x->out_fd);
 		else
-			close_ev(&x->err_ev, &x->err_fd);
+			event_close_fd(&x->err_ev, &x->err_fd);
 	}
 	if (x->p != NULL && peer_output_full(x->p))
 		exec_pause(x, true);
@@ -162,7 +150,7 @@ exec_reap(struct ctr_exec *x)
 		si.si_status = SIGKILL;
 	}
 	last.num = rt_exit_code(si.si_status, si.si_code);
-	close_ev(&x->exit_ev, &x->pidfd);
+	event_close_fd(&x->exit_ev, &x->pidfd);
 	if (x->c != NULL) {
 		char num[16];
 

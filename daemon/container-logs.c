@@ -24,6 +24,7 @@
 #include "frame.h"
 #include "job.h"
 #include "log.h"
+#include "loop-util.h"
 #include "container-log.h"
 #include "message.h"
 #include "peer.h"
@@ -241,19 +242,6 @@ pump(struct container *c, int fd, enum log_stream s)
 }
 
 static void
-close_pump(struct event **ev, int *fd)
-{
-	if (*ev != NULL) {
-		event_free(*ev);
-		*ev = NULL;
-	}
-	if (*fd >= 0) {
-		close(*fd);
-		*fd = -1;
-	}
-}
-
-static void
 pump_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct container *c = arg;
@@ -264,9 +252,9 @@ pump_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (pump(c, fd, out ? LOG_STDOUT : LOG_STDERR) == 0) {
 		if (out)
-			close_pump(&c->out_ev, &c->out_fd);
+			event_close_fd(&c->out_ev, &c->out_fd);
 		else
-			close_pump(&c->err_ev, &c->err_fd);
+			event_close_fd(&c->err_ev, &c->err_fd);
 	}
 	if (c->log != NULL)
 		compress_rotated(c);
@@ -296,8 +284,8 @@ container_pumps_start(struct container *c, int out_fd, int err_fd,
 	if (c->out_ev == NULL || (err_fd >= 0 && c->err_ev == NULL) ||
 	    event_add(c->out_ev, NULL) < 0 || (c->err_ev != NULL &&
 	    event_add(c->err_ev, NULL) < 0)) {
-		close_pump(&c->out_ev, &c->out_fd);
-		close_pump(&c->err_ev, &c->err_fd);
+		event_close_fd(&c->out_ev, &c->out_fd);
+		event_close_fd(&c->err_ev, &c->err_fd);
 		return (berth_error_set(err, BERTH_E_SYSTEM, ENOMEM,
 		    "output pumps"));
 	}
@@ -318,8 +306,8 @@ container_pumps_finish(struct container *c)
 	for (i = 0; i < 64 && c->err_fd >= 0 && pump(c, c->err_fd,
 	    LOG_STDERR) > 0; i++)
 		;
-	close_pump(&c->out_ev, &c->out_fd);
-	close_pump(&c->err_ev, &c->err_fd);
+	event_close_fd(&c->out_ev, &c->out_fd);
+	event_close_fd(&c->err_ev, &c->err_fd);
 	if (c->log != NULL && log_flush(c->log, &err) < 0)
 		log_warn("container", "%.12s: log: %s", c->id,
 		    berth_error_message(&err));
@@ -405,16 +393,7 @@ follow_gone(void *arg, struct peer *p)
 	follow_free(arg);
 }
 
-static void
-follow_frame(void *arg, struct peer *p, const msgpack_object *root)
-{
-	(void)arg;
-	(void)p;
-	(void)root;
-}
-
 static const struct peer_session_ops follow_ops = {
-	.frame = follow_frame,
 	.drained = follow_drained,
 	.gone = follow_gone,
 };

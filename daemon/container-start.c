@@ -75,16 +75,7 @@ wait_gone(void *arg, struct peer *p)
 	free(w);
 }
 
-static void
-wait_frame(void *arg, struct peer *p, const msgpack_object *root)
-{
-	(void)arg;
-	(void)p;
-	(void)root;
-}
-
 static const struct peer_session_ops wait_ops = {
-	.frame = wait_frame,
 	.drained = NULL,
 	.gone = wait_gone,
 };

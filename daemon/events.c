@@ -351,16 +351,7 @@ sub_gone(void *arg, struct peer *p)
 	sub_free(arg);
 }
 
-static void
-sub_frame(void *arg, struct peer *p, const msgpack_object *root)
-{
-	(void)arg;
-	(void)p;
-	(void)root;
-}
-
 static const struct peer_session_ops sub_ops = {
-	.frame = sub_frame,
 	.drained = sub_drained,
 	.gone = sub_gone,
 };

@@ -25,6 +25,7 @@
 #include "frame.h"
 #include "job.h"
 #include "log.h"
+#include "loop-util.h"
 #include "message.h"
 
 #define JOB_REPORT_MAX		(1u << 20)
@@ -62,34 +63,16 @@ struct job_child {
 static void job_maybe_finish(struct job *j);
 
 static void
-free_ev(struct event **ev)
-{
-	if (*ev != NULL) {
-		event_free(*ev);
-		*ev = NULL;
-	}
-}
-
-static void
-close_fd(int *fd)
-{
-	if (*fd >= 0) {
-		close(*fd);
-		*fd = -1;
-	}
-}
-
-static void
 job_free(struct job *j)
 {
-	free_ev(&j->exit_ev);
-	free_ev(&j->in_ev);
-	free_ev(&j->out_ev);
-	free_ev(&j->rep_ev);
-	close_fd(&j->in_fd);
-	close_fd(&j->out_fd);
-	close_fd(&j->rep_fd);
-	close_fd(&j->pidfd);
+	event_close_fd(&j->exit_ev, NULL);
+	event_close_fd(&j->in_ev, NULL);
+	event_close_fd(&j->out_ev, NULL);
+	event_close_fd(&j->rep_ev, NULL);
+	event_close_fd(NULL, &j->in_fd);
+	event_close_fd(NULL, &j->out_fd);
+	event_close_fd(NULL, &j->rep_fd);
+	event_close_fd(NULL, &j->pidfd);
 	if (j->in_buf != NULL)
 		evbuffer_free(j->in_buf);
 	if (j->out_buf != NULL)
@@ -304,7 +287,7 @@ input_cb(evutil_socket_t fd, short what, void *arg)
 	if (evbuffer_get_length(j->in_buf) == 0) {
 		event_del(j->in_ev);
 		if (j->input_closing)
-			close_fd(&j->in_fd);
+			event_close_fd(NULL, &j->in_fd);
 	}
 	if (j->input_was_full &&
 	    evbuffer_get_length(j->in_buf) <= JOB_INPUT_LOW) {
@@ -338,7 +321,7 @@ job_close_input(struct job *j)
 {
 	j->input_closing = true;
 	if (j->in_fd >= 0 && evbuffer_get_length(j->in_buf) == 0)
-		close_fd(&j->in_fd);
+		event_close_fd(NULL, &j->in_fd);
 }
 
 /* Read what fd has into buf: 1 more may come, 0 EOF, -1 error. */
@@ -378,8 +361,7 @@ output_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (pull(j->out_fd, j->out_buf) <= 0) {
-		free_ev(&j->out_ev);
-		close_fd(&j->out_fd);
+		event_close_fd(&j->out_ev, &j->out_fd);
 	}
 	deliver_output(j);
 	job_maybe_finish(j);
@@ -441,8 +423,7 @@ report_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (pull(j->rep_fd, j->rep_buf) <= 0) {
-		free_ev(&j->rep_ev);
-		close_fd(&j->rep_fd);
+		event_close_fd(&j->rep_ev, &j->rep_fd);
 	}
 	take_reports(j);
 }
@@ -511,7 +492,7 @@ exit_cb(evutil_socket_t fd, short what, void *arg)
 		    strerror(errno));
 		j->status.si_code = CLD_KILLED;
 	}
-	free_ev(&j->exit_ev);
+	event_close_fd(&j->exit_ev, NULL);
 	log_debug("job", "helper %s (pid %ld) ended: code %d status %d",
 	    j->name, (long)j->pid, j->status.si_code, j->status.si_status);
 	/* Whatever the child wrote before it exited is in the pipes now;
@@ -523,10 +504,8 @@ exit_cb(evutil_socket_t fd, short what, void *arg)
 	while (j->out_fd >= 0 && (rc = evbuffer_read(j->out_buf, j->out_fd,
 	    JOB_READ_CHUNK)) > 0)
 		;
-	free_ev(&j->out_ev);
-	close_fd(&j->out_fd);
-	free_ev(&j->in_ev);
-	close_fd(&j->in_fd);
+	event_close_fd(&j->out_ev, &j->out_fd);
+	event_close_fd(&j->in_ev, &j->in_fd);
 	j->exited = true;
 	deliver_output(j);
 	job_maybe_finish(j);
@@ -587,7 +566,7 @@ job_start(struct daemon *d, const char *name, unsigned flags,
 		berth_error_sys(err, "helper %s: arguments", name);
 		goto out;
 	}
-	close_fd(&arg[1]);
+	event_close_fd(NULL, &arg[1]);
 	child_fds[0] = in[0];
 	child_fds[1] = outp[1];
 	child_fds[2] = -1;
@@ -642,14 +621,14 @@ job_start(struct daemon *d, const char *name, unsigned flags,
 	j = NULL;
 	rc = 0;
 out:
-	close_fd(&in[0]);
-	close_fd(&in[1]);
-	close_fd(&outp[0]);
-	close_fd(&outp[1]);
-	close_fd(&rep[0]);
-	close_fd(&rep[1]);
-	close_fd(&arg[0]);
-	close_fd(&arg[1]);
+	event_close_fd(NULL, &in[0]);
+	event_close_fd(NULL, &in[1]);
+	event_close_fd(NULL, &outp[0]);
+	event_close_fd(NULL, &outp[1]);
+	event_close_fd(NULL, &rep[0]);
+	event_close_fd(NULL, &rep[1]);
+	event_close_fd(NULL, &arg[0]);
+	event_close_fd(NULL, &arg[1]);
 	if (j != NULL)
 		job_free(j);
 	return (rc);
@@ -672,8 +651,7 @@ job_cancel(struct job *j)
 	evbuffer_drain(j->out_buf, evbuffer_get_length(j->out_buf));
 	/* Nothing more is read for no one (and no read can finish it
 	 * before the turn below does). */
-	free_ev(&j->out_ev);
-	close_fd(&j->out_fd);
+	event_close_fd(&j->out_ev, &j->out_fd);
 	if (!j->exited)
 		(void)syscall(SYS_pidfd_send_signal, j->pidfd, SIGKILL, NULL,
 		    0);

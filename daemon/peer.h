@@ -26,8 +26,9 @@ struct evbuffer;
  * gets every further frame the peer sends.
  */
 struct peer_session_ops {
-	/* A frame from the peer (upgraded sessions only); NULL when the
-	 * peer half-closed. */
+	/* A frame from the peer (upgraded sessions only: NULL for one that
+	 * is not, which reads nothing); root NULL when the peer
+	 * half-closed. */
 	void	(*frame)(void *arg, struct peer *p, const msgpack_object *root);
 	/* Output fell below the low-water mark: the session may send more. */
 	void	(*drained)(void *arg, struct peer *p);
