@@ -237,6 +237,23 @@ bad:
 	    "10m, an RFC 3339 time or unix seconds)", s));
 }
 
+int
+time_param(struct cmd_ctx *ctx, json_t *params, const char *key,
+    const char *value, int64_t now_ns)
+{
+	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+	int64_t t;
+
+	if (value == NULL)
+		return (0);
+	if (parse_log_time(value, now_ns, &t, &err) < 0) {
+		cli_usage_error(ctx, ctx->entry, "%s", berth_error_message(&err));
+		return (-1);
+	}
+	json_object_set_new(params, key, json_integer(t));
+	return (0);
+}
+
 static int
 parse_limit(const char *s, const char *all, int64_t *out,
     struct berth_error *err)

@@ -152,7 +152,7 @@ cmd_logs_exec(struct cmd_ctx *ctx, const struct args *args)
 	const char *tail = args_get(args, "tail");
 	const char *since = args_get(args, "since");
 	const char *until = args_get(args, "until");
-	int64_t t, now = now_ns();
+	int64_t now = now_ns();
 	char *end;
 	long long n;
 
@@ -171,18 +171,9 @@ cmd_logs_exec(struct cmd_ctx *ctx, const struct args *args)
 			    tail));
 		json_object_set_new(p, "tail", json_integer(n < 0 ? -1 : n));
 	}
-	if (since != NULL) {
-		if (parse_log_time(since, now, &t, &err) < 0)
-			return (cli_usage_error(ctx, ctx->entry, "%s",
-			    berth_error_message(&err)));
-		json_object_set_new(p, "since", json_integer(t));
-	}
-	if (until != NULL) {
-		if (parse_log_time(until, now, &t, &err) < 0)
-			return (cli_usage_error(ctx, ctx->entry, "%s",
-			    berth_error_message(&err)));
-		json_object_set_new(p, "until", json_integer(t));
-	}
+	if (time_param(ctx, p, "since", since, now) < 0 ||
+	    time_param(ctx, p, "until", until, now) < 0)
+		return (CLI_EXIT_ENGINE);
 	if (cli_connect(ctx, &c, &err) < 0 || container_send(c,
 	    "io.berth.Container.Logs", p, BERTH_CALL_MORE, &err) < 0)
 		return (cli_fail(ctx, &err));

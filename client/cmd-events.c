@@ -323,23 +323,14 @@ events_params(struct cmd_ctx *ctx, const struct args *args, json_t **out)
 	const char *const *fv;
 	const char *since = args_get(args, "since");
 	const char *until = args_get(args, "until");
-	int64_t t, now = now_ns();
+	int64_t now = now_ns();
 	int i, n;
 
 	if (p == NULL || filters == NULL)
 		return (CLI_EXIT_ENGINE);
-	if (since != NULL) {
-		if (parse_log_time(since, now, &t, &err) < 0)
-			return (cli_usage_error(ctx, ctx->entry, "%s",
-			    berth_error_message(&err)));
-		json_object_set_new(p, "since", json_integer(t));
-	}
-	if (until != NULL) {
-		if (parse_log_time(until, now, &t, &err) < 0)
-			return (cli_usage_error(ctx, ctx->entry, "%s",
-			    berth_error_message(&err)));
-		json_object_set_new(p, "until", json_integer(t));
-	}
+	if (time_param(ctx, p, "since", since, now) < 0 ||
+	    time_param(ctx, p, "until", until, now) < 0)
+		return (CLI_EXIT_ENGINE);
 	fv = args_all(args, "filter", &n);
 	for (i = 0; i < n; i++)
 		if (add_filter(filters, fv[i], &err) < 0)

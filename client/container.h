@@ -46,6 +46,10 @@ int	parse_log_time(const char *s, int64_t now_ns, int64_t *out,
 	    struct berth_error *err);
 /* "nofile=1024:2048" as {name, soft, hard}. */
 json_t	*parse_ulimit(const char *s, struct berth_error *err);
+/* --since/--until's value (NULL: none) as key in params, unix ns; -1
+ * after printing the usage error. */
+int	time_param(struct cmd_ctx *ctx, json_t *params, const char *key,
+	    const char *value, int64_t now_ns);
 /* -v HOST:CTR[:ro|rw] checked (bind mounts only); the bind as sent. */
 char	*parse_bind(const char *s, struct berth_error *err);
 /* --mount type=bind|tmpfs,...: a bind ("HOST:CTR[:ro]") appended to
