@@ -237,8 +237,10 @@ container_api_stop(struct daemon *d, struct peer *p, const struct call *call,
 	if (find(d, call, &c, err) < 0 ||
 	    param_signal(call, container_stop_signal(c), &sig, err) < 0)
 		return (-1);
+	/* -1 (any negative): no SIGKILL, wait as long as it takes. */
 	timeout = t != NULL && t->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
-	    (int)t->via.u64 : container_stop_timeout(c);
+	    (int)t->via.u64 : t != NULL && t->type ==
+	    MSGPACK_OBJECT_NEGATIVE_INTEGER ? -1 : container_stop_timeout(c);
 	/* Stopped by hand: its restart policy waits for a start; a start
 	 * in progress is abandoned. */
 	container_set_manually_stopped(c, true);

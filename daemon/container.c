@@ -695,7 +695,7 @@ container_exited(struct container *c, int code, const char *why)
 
 	container_pumps_finish(c);
 	container_input_close(c);
-	container_execs_release(c);
+	container_execs_release(c, false);
 	if (c->oom_event != NULL && cgroup_event_ack(c->oom_event, &n,
 	    &err) == 0 && n > 0)
 		c->oom_killed = true;
@@ -883,15 +883,15 @@ int
 container_stop(struct container *c, int timeout, int sig,
     struct berth_error *err)
 {
-	struct timeval tv = { timeout < 0 ? 0 : timeout, 0 };
+	struct timeval tv = { timeout, 0 };
 
 	if (c->state != CTR_RUNNING)
 		return (0);
 	if (container_signal(c, timeout == 0 ? SIGKILL : sig, err) < 0)
 		return (-1);
 	c->stopping = true;
-	if (timeout == 0)
-		return (0);
+	if (timeout <= 0)
+		return (0);	/* SIGKILL already, or never */
 	if (c->stop_timer == NULL &&
 	    (c->stop_timer = evtimer_new(c->d->base, stop_timer_cb, c)) ==
 	    NULL)
@@ -1125,7 +1125,7 @@ container_free(struct container *c)
 	container_follows_end(c);
 	container_attaches_end(c);
 	container_input_close(c);
-	container_execs_release(c);
+	container_execs_release(c, true);
 	container_cancel_restart(c);
 	container_start_cancel(c, "it is being removed");
 	container_logs_close(c);
@@ -1390,7 +1390,7 @@ containers_free(struct daemon *d)
 			}
 			/* Its execs are berthd's children: the init's exit
 			 * waits for them to be reaped, so they go first. */
-			container_execs_release(c);
+			container_execs_release(c, true);
 			memset(&si, 0, sizeof(si));
 			if (waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED) < 0) {
 				si.si_code = CLD_KILLED;

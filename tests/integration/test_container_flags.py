@@ -6,10 +6,11 @@ seccomp), its mounts (--mount bind and tmpfs), its labels (--label-file)
 and how it stops (--stop-signal, --stop-timeout)."""
 import json
 import os
+import subprocess
 import tempfile
 import time
 
-from harness import cgroup_dirs
+from harness import cgroup_dirs, wait_for
 from test_container_cli import Busybox
 
 
@@ -146,18 +147,31 @@ def test_label_file_and_stop_flags(ctx):
         # --stop-signal: the container hears USR1 on stop.
         b.ok("run", "-d", "--name", "sig", "--stop-signal", "USR1",
              "busybox", "sh", "-c",
-             "trap 'exit 42' USR1; while true; do sleep 0.1; done")
-        time.sleep(0.3)
+             "trap 'exit 42' USR1; echo ready; while true; do sleep 0.1; "
+             "done")
+        wait_for(lambda: "ready" in b.ok("logs", "sig"), 10, "trap set")
         b.ok("stop", "sig")
         assert b.inspect("sig")["State"]["ExitCode"] == 42
         # --stop-timeout: SIGKILL after 1 s, not Docker's 10.
         b.ok("run", "-d", "--name", "slow", "--stop-timeout", "1",
-             "busybox", "sh", "-c", "trap '' TERM; while true; do sleep "
-             "0.1; done")
-        time.sleep(0.3)
+             "busybox", "sh", "-c", "trap '' TERM; echo ready; while true; "
+             "do sleep 0.1; done")
+        wait_for(lambda: "ready" in b.ok("logs", "slow"), 10, "trap set")
         t0 = time.monotonic()
         b.ok("stop", "slow")
         took = time.monotonic() - t0
         assert 0.8 < took < 5, took
         assert b.inspect("slow")["State"]["ExitCode"] == 137
+        # stop -t -1: no SIGKILL, it waits until the container stops.
+        b.ok("start", "slow")
+        wait_for(lambda: b.ok("logs", "slow").count("ready") == 2, 10,
+                 "trap set again")
+        p = subprocess.Popen([ctx.berth, "-H", b.d.address, "stop", "-t",
+                              "-1", "slow"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        time.sleep(2)
+        assert p.poll() is None and b.state("slow") == "running"
+        b.ok("kill", "slow")
+        out, _ = p.communicate(timeout=10)
+        assert p.returncode == 0 and out == b"slow\n", (p.returncode, out)
         b.ok("rm", "sig", "slow")
