@@ -591,6 +591,14 @@ container_api_exec(struct daemon *d, struct peer *p, const struct call *call,
 	    exec_spec(c, call, &spec, err) < 0)
 		goto out;
 	if (exec_spawn(x, &spec, interactive, detach, call, err) < 0) {
+		if (x->pidfd >= 0) {
+			/* It runs, but could not be set up: not left so. */
+			siginfo_t si;
+
+			(void)syscall(SYS_pidfd_send_signal, x->pidfd, SIGKILL,
+			    NULL, 0);
+			(void)waitid(P_PIDFD, (id_t)x->pidfd, &si, WEXITED);
+		}
 		if (berth_error_is(err, RT_E_NOT_FOUND) ||
 		    berth_error_is(err, RT_E_NOT_EXECUTABLE)) {
 			char msg[1024];
@@ -639,13 +647,14 @@ out:
 }
 
 void
-container_execs_release(struct container *c)
+container_execs_release(struct container *c, bool wait)
 {
 	struct ctr_exec *x;
 
 	/* The container's init exited: the kernel kills what is left in
-	 * its pid namespace, these with it.  Each is reaped now (a short
-	 * wait) and its session answered. */
+	 * its pid namespace, these with it.  Each is reaped when its pidfd
+	 * says so, its session answered then; with wait (berthd exits, or
+	 * the init's own exit waits for them), now. */
 	while ((x = TAILQ_FIRST(&c->execs)) != NULL) {
 		TAILQ_REMOVE(&c->execs, x, entry);
 		x->c = NULL;
@@ -655,6 +664,7 @@ container_execs_release(struct container *c)
 		}
 		(void)syscall(SYS_pidfd_send_signal, x->pidfd, SIGKILL, NULL,
 		    0);
-		exec_reap(x);
+		if (wait || x->exit_ev == NULL)
+			exec_reap(x);
 	}
 }

@@ -248,7 +248,7 @@ int	container_api_exec(struct daemon *, struct peer *,
 	    const struct call *, msgpack_packer *, struct berth_error *);
 /* The container stopped: its exec sessions end once their process is
  * reaped; detached ones are let go. */
-void	container_execs_release(struct container *c);
+void	container_execs_release(struct container *c, bool wait);
 
 /* container-api.c */
 int	container_api_create(struct daemon *, struct peer *,
