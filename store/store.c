@@ -546,5 +546,10 @@ store_gc(struct store *st, size_t *removed, struct berth_error *err)
 	    gc_blobs(st, removed, err) == -1 ||
 	    gc_orphan_blobs(st, removed, err) == -1)
 		return (berth_error_wrap(err, "garbage collection"));
+	/* What a cancelled load or import left half-written: no writer
+	 * runs now (the lock is exclusive). */
+	if (blob_store_cleanup_tmp(st->blobs, err) == -1 ||
+	    sweep_tmp(st, err) == -1)
+		return (berth_error_wrap(err, "garbage collection"));
 	return (0);
 }

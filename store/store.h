@@ -90,8 +90,9 @@ int	 store_layer_path(struct store *st, const char *diff_id, char *buf,
  * next open forgets.  *removed counts directories and blobs removed.
  *
  * A layer unpacked for an image not yet added is garbage to this, and so
- * is a blob file no row names: gc and image loading must not interleave
- * (take the store lock exclusive).
+ * is a blob file no row names, and so is what the temporary areas hold
+ * (a cancelled load's partial blob or layer): gc and image loading must
+ * not interleave (take the store lock exclusive).
  */
 int	 store_gc(struct store *st, size_t *removed, struct berth_error *err);
 
