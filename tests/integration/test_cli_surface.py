@@ -53,6 +53,7 @@ def test_listings_print_json(ctx):
     with Busybox(ctx) as b:
         b.ok("run", "-d", "--name", "j", "-l", "k=v", "busybox", "sleep",
              "300")
+        found = {}
         for args in (["ps", "-a"], ["images"], ["history", "busybox"],
                      ["stats", "--no-stream"], ["inspect", "j"],
                      ["image", "inspect", "busybox"], ["version"],
@@ -62,6 +63,14 @@ def test_listings_print_json(ctx):
                     if line.strip()] if not out.lstrip().startswith(
                         ("[", "{\n")) else [json.loads(out)]
             assert docs, (args, out)
+            found[args[0] if args[0] != "image" else "image inspect"] = \
+                json.dumps(docs)
+        # Each has what it lists, not just JSON.
+        assert '"j"' in found["ps"] and "k=v" in found["ps"], found["ps"]
+        assert "busybox" in found["images"], found["images"]
+        assert '"/j"' in found["inspect"], found["inspect"][:200]
+        assert '"j"' in found["stats"], found["stats"]
+        assert "busybox" in found["image inspect"]
         b.ok("rm", "-f", "j")
 
 

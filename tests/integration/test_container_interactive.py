@@ -70,7 +70,11 @@ class Pty:
 
     def close(self):
         if self.proc.poll() is None:
-            self.proc.kill()
+            # Its whole session: a REPL's children too.
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self.proc.wait()
         try:
             os.close(self.master)
@@ -212,15 +216,20 @@ def test_start_ai_and_attach_to_a_stdin_container(ctx):
         b.ok("stop", "-t", "1", "cat")
         assert p.wait(10) in (137, 143), p.returncode
         assert b.state("cat") == "exited"
-        # Without sig-proxy a signal ends the client, not the container.
-        b.ok("run", "-d", "-i", "--name", "sp", "busybox", "sleep", "300")
+        # Without sig-proxy a signal ends the client, not the container
+        # (which would exit 42 if the TERM reached it).
+        b.ok("run", "-d", "-i", "--name", "sp", "busybox", "sh", "-c",
+             "trap 'exit 42' TERM; echo ready; while :; do sleep 0.1; done")
+        wait_for(lambda: "ready" in b.ok("logs", "sp"), 10, "the trap set")
         p = subprocess.Popen([ctx.berth, "-H", b.d.address, "attach",
                               "--sig-proxy=false", "sp"],
-                             stdin=subprocess.PIPE)
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         time.sleep(0.5)
         p.send_signal(signal.SIGTERM)
         assert p.wait(10) == -signal.SIGTERM, p.returncode
         p.stdin.close()
+        p.stdout.close()
+        time.sleep(0.3)
         assert b.state("sp") == "running"
         b.ok("rm", "-f", "sp")
         # attach to a stopped container: Docker's error.
