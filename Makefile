@@ -28,7 +28,7 @@ PYTHON		?= /usr/bin/python3
 BERTH_URL	?=
 
 PKGS		:= libevent msgpack jansson libseccomp libcap libcrypto sqlite3 \
-		   libarchive libzstd
+		   libarchive libzstd libmnl libnftables
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # libedit (the REPL's line editing) is the CLI's alone.
@@ -172,6 +172,16 @@ $(BUILD)/tests/store/%: tests/store/%.c $(LIBSTORE) $(LIBPROTO)
 $(BUILD)/tests/runtime/%: tests/runtime/%.c $(LIBRUNTIME) $(LIBPROTO)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -iquote tests -o $@ $< $(LIBRUNTIME) $(LIBPROTO) \
+	    $(LDFLAGS) $(LDLIBS)
+
+# The daemon's unit tests link its objects, all but main(), and the
+# libraries under them.
+DAEMON_TEST_OBJ	:= $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJ))
+$(BUILD)/tests/daemon/%: tests/daemon/%.c $(DAEMON_TEST_OBJ) $(LIBSTORE) \
+    $(LIBRUNTIME) $(LIBPROTO)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -iquote tests -iquote daemon -o $@ $< \
+	    $(DAEMON_TEST_OBJ) $(LIBSTORE) $(LIBRUNTIME) $(LIBPROTO) \
 	    $(LDFLAGS) $(LDLIBS)
 
 # The snapshot benchmark times the store's own calls.

@@ -12,6 +12,7 @@
 #include "idl.h"
 #include "image.h"
 #include "log.h"
+#include "network.h"
 #include "peer.h"
 #include "service.h"
 
@@ -26,6 +27,7 @@ const struct method_entry dispatch_methods[] = {
 	{ "io.berth.Container.List", container_api_list, 0 },
 	{ "io.berth.Container.Logs", container_api_logs, 0 },
 	{ "io.berth.Container.Pause", container_api_pause, 0 },
+	{ "io.berth.Container.Port", container_api_port, 0 },
 	{ "io.berth.Container.Remove", container_api_remove, 0 },
 	{ "io.berth.Container.Rename", container_api_rename, 0 },
 	{ "io.berth.Container.Unpause", container_api_unpause, 0 },
@@ -44,6 +46,13 @@ const struct method_entry dispatch_methods[] = {
 	{ "io.berth.Image.Remove", image_remove, 0 },
 	{ "io.berth.Image.Save", image_save, 0 },
 	{ "io.berth.Image.Tag", image_tag, 0 },
+	{ "io.berth.Network.Connect", network_api_connect, 0 },
+	{ "io.berth.Network.Create", network_api_create, 0 },
+	{ "io.berth.Network.Disconnect", network_api_disconnect, 0 },
+	{ "io.berth.Network.Inspect", network_api_inspect, 0 },
+	{ "io.berth.Network.List", network_api_list, 0 },
+	{ "io.berth.Network.Prune", network_api_prune, 0 },
+	{ "io.berth.Network.Remove", network_api_remove, 0 },
 	{ "io.berth.Service.Events", events_api_subscribe, 0 },
 	{ "io.berth.Service.GetInfo", service_get_info, 0 },
 	{ "io.berth.Service.GetInterfaceDescription",

@@ -69,6 +69,43 @@ static const char *const db_migrations[] = {
 	 * so that gc keeps it. */
 	"ALTER TABLE image_layers ADD COLUMN blob TEXT;"
 	"CREATE INDEX image_layers_blob ON image_layers(blob);",
+	/* 5 -> 6: volumes and networks.  A volume's users are the
+	 * containers whose config names it (rows kept while the container
+	 * exists); anonymous volumes belong to the container that made
+	 * them.  options and labels are JSON objects.  An endpoint is a
+	 * running container's address lease on a network: inserted before
+	 * the container starts, deleted when it stops, and the UNIQUE pair
+	 * is what stops two containers from getting one address. */
+	"CREATE TABLE volumes ("
+	"  name TEXT PRIMARY KEY,"
+	"  driver TEXT NOT NULL DEFAULT 'local',"
+	"  created INTEGER NOT NULL,"
+	"  anonymous INTEGER NOT NULL DEFAULT 0,"
+	"  labels TEXT NOT NULL DEFAULT '{}',"
+	"  options TEXT NOT NULL DEFAULT '{}');"
+	"CREATE TABLE volume_users ("
+	"  volume TEXT NOT NULL REFERENCES volumes(name) ON DELETE CASCADE,"
+	"  container TEXT NOT NULL,"
+	"  PRIMARY KEY (volume, container));"
+	"CREATE INDEX volume_users_container ON volume_users(container);"
+	"CREATE TABLE networks ("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  driver TEXT NOT NULL DEFAULT 'bridge',"
+	"  bridge TEXT NOT NULL UNIQUE,"
+	"  subnet TEXT NOT NULL,"
+	"  gateway TEXT NOT NULL,"
+	"  internal INTEGER NOT NULL DEFAULT 0,"
+	"  labels TEXT NOT NULL DEFAULT '{}',"
+	"  created INTEGER NOT NULL);"
+	"CREATE TABLE endpoints ("
+	"  network TEXT NOT NULL REFERENCES networks(id),"
+	"  container TEXT NOT NULL,"
+	"  address TEXT NOT NULL,"
+	"  ifname TEXT NOT NULL,"
+	"  PRIMARY KEY (network, container),"
+	"  UNIQUE (network, address));"
+	"CREATE INDEX endpoints_container ON endpoints(container);",
 };
 
 #define DB_NMIGRATIONS	(sizeof(db_migrations) / sizeof(db_migrations[0]))

@@ -28,7 +28,7 @@
 #define STORE_E_NAME_IN_USE	"io.berth.Container.NameInUse"
 
 /* The schema version this code writes; see migrations in db.c. */
-#define DB_SCHEMA_VERSION	5
+#define DB_SCHEMA_VERSION	6
 
 struct store_db;
 

@@ -10,11 +10,14 @@ PKGS="$PKGS libseccomp-dev libcap-dev"
 PKGS="$PKGS libssl-dev libsqlite3-dev libarchive-dev"
 # container logs: rotated segments compressed with zstd
 PKGS="$PKGS libzstd-dev"
+# networks: netlink (libmnl), NAT and published ports (libnftables)
+PKGS="$PKGS libmnl-dev libnftables-dev"
 # the REPL (berth shell): line editing, history, completion
 PKGS="$PKGS libedit-dev"
 # tests: the test runner and Python client, setpriv (util-linux),
-# systemd-socket-activate (systemd), groupadd (passwd), ps (procps)
-PKGS="$PKGS python3 python3-msgpack util-linux systemd passwd procps"
+# systemd-socket-activate (systemd), groupadd (passwd), ps (procps),
+# ip (iproute2: the network namespaces tests run berthd in)
+PKGS="$PKGS python3 python3-msgpack util-linux systemd passwd procps iproute2"
 # runtime tests: a rootfs from Debian's static busybox; runc to compare with
 PKGS="$PKGS busybox-static runc"
 # image tests: skopeo reads and writes what berth saves and loads

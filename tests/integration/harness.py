@@ -25,6 +25,7 @@ import time
 import msgpack
 
 import berth
+from netns import Netns
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
@@ -244,12 +245,18 @@ class Daemon:
     socket_mode the mode activate.py gives the activated socket
     dir_mode    the mode of the temporary directory (0755 lets other users
                 reach the socket)
+    netns       the Netns berthd runs in: by default one of its own, made
+                here and deleted at cleanup, so that its bridges, rules
+                and containers' packets never reach the host's network;
+                False runs it in the test's own (the host's) namespace
     """
 
     def __init__(self, ctx, *args, dir=None, socket=None, root=None,
                  run_root=None, launcher=None, socket_mode=0o660,
-                 dir_mode=0o700, env=None, start=True):
+                 dir_mode=0o700, env=None, start=True, netns=None):
         self.ctx = ctx
+        self.own_netns = netns is None
+        self.netns = Netns() if netns is None else (netns or None)
         self.own_dir = dir is None
         self.dir = dir or tempfile.mkdtemp(prefix="berth-test-")
         os.chmod(self.dir, dir_mode)
@@ -300,6 +307,12 @@ class Daemon:
         assert self.launcher is None, self.launcher
         return daemon
 
+    def wrapped(self):
+        """command() inside the daemon's network namespace (nsenter execs
+        it, so the pid is berthd's or the launcher's)."""
+        cmd = self.command()
+        return self.netns.prefix() + cmd if self.netns else cmd
+
     @property
     def address(self):
         return "unix://" + self.path
@@ -316,7 +329,7 @@ class Daemon:
     def start(self):
         with open(self.logpath, "ab") as log:
             self.proc = subprocess.Popen(
-                self.command(), stdin=subprocess.DEVNULL, stdout=log,
+                self.wrapped(), stdin=subprocess.DEVNULL, stdout=log,
                 stderr=log, env=self.env, close_fds=True)
         self.returncode = None
         self.observed_exit = False
@@ -430,6 +443,9 @@ class Daemon:
                                            os.path.isdir(ctrs) else [])
                                if not n.startswith(".")])
             finally:
+                if self.own_netns and self.netns:
+                    self.netns.delete()
+                    self.netns = None
                 if self.own_dir:
                     shutil.rmtree(self.dir, ignore_errors=True)
 
