@@ -19,20 +19,12 @@
 
 #include "cleanup.h"
 #include "db.h"
+#include "db-int.h"
 #include "db-schema.h"
 
 #define DB_BUSY_TIMEOUT_MS	5000
 
-struct store_db {
-	sqlite3		*sql;
-};
-
-static inline void
-cleanup_stmtp(sqlite3_stmt **st)
-{
-	sqlite3_finalize(*st);
-}
-#define cleanup_stmt __attribute__((cleanup(cleanup_stmtp)))
+#define cleanup_stmt db_cleanup_stmt
 
 /* A failed call on db: a constraint failure gets its own name. */
 static int
@@ -92,6 +84,41 @@ step_done(struct store_db *db, sqlite3_stmt *st, const char *what,
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return (db_error(db, err, what));
 	return (0);
+}
+
+sqlite3_stmt *
+db_prepare(struct store_db *db, const char *sql, struct berth_error *err)
+{
+	return (prepare(db, sql, err));
+}
+
+void
+db_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	bind_text(st, i, s);
+}
+
+int
+db_step_done_named(struct store_db *db, sqlite3_stmt *st, const char *what,
+    const char *unique_name, struct berth_error *err)
+{
+	int code;
+
+	if (sqlite3_step(st) == SQLITE_DONE)
+		return (0);
+	code = sqlite3_extended_errcode(db->sql);
+	if (unique_name != NULL && (code == SQLITE_CONSTRAINT_PRIMARYKEY ||
+	    code == SQLITE_CONSTRAINT_UNIQUE))
+		return (berth_error_set(err, unique_name, 0, "%s: %s", what,
+		    sqlite3_errmsg(db->sql)));
+	return (db_fail(db, what, err));
+}
+
+int
+db_fail(struct store_db *db, const char *what, struct berth_error *err)
+{
+	return (berth_error_set(err, STORE_E_DATABASE, 0, "%s: %s", what,
+	    sqlite3_errmsg(db->sql)));
 }
 
 static int
