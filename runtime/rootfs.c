@@ -111,6 +111,12 @@ mkfile_in_root(int rootfd, const char *path)
 		if (mkdir_in_root(rootfd, parent, 0755) < 0)
 			return (-1);
 	}
+	/* One that is there is left alone: opening it for writing would
+	 * copy it up into the overlay's upper directory. */
+	if ((fd = openat2_in_root(rootfd, path, O_PATH, 0)) >= 0) {
+		close(fd);
+		return (0);
+	}
 	fd = openat2_in_root(rootfd, path, O_CREAT | O_WRONLY, 0644);
 	if (fd < 0 && errno == EISDIR)
 		return (0);
@@ -547,6 +553,28 @@ pivot(struct child_ctx *c)
 		child_fail(c, RT_E_SETUP, errno, 1, "chdir /");
 }
 
+/*
+ * The old root is made a slave before it is detached, and with it, as
+ * "." resolves, the tree now at "/": a bind asked shared or slave
+ * (rshared, -v ...:rshared) lost that.  Set again, now that nothing can
+ * propagate to the host's tree any more.
+ */
+static void
+shared_mounts(struct child_ctx *c)
+{
+	const struct rt_mount *m;
+	size_t i;
+
+	for (i = 0; i < c->spec->nmounts; i++) {
+		m = &c->spec->mounts[i];
+		if (!m->bind || (m->propagation & (MS_SHARED | MS_SLAVE)) == 0)
+			continue;
+		if (mount(NULL, m->destination, NULL, m->propagation, NULL) < 0)
+			child_fail(c, RT_E_SETUP, errno, 1, "set propagation "
+			    "of %s", m->destination);
+	}
+}
+
 static void
 mask_paths(struct child_ctx *c)
 {
@@ -686,6 +714,7 @@ rootfs_setup(struct child_ctx *c)
 	close(rootfd);
 	wait_before_pivot(c);
 	pivot(c);
+	shared_mounts(c);
 	set_sysctls(c);
 	if (!spec->privileged) {
 		mask_paths(c);
