@@ -9,7 +9,6 @@
  * daemon ends the stream; SIGINT or SIGTERM ends it with status 0, as
  * the end of a stream the user asked to stop is not a failure.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -21,6 +20,7 @@
 
 #include "cleanup.h"
 #include "container.h"
+#include "listing.h"
 
 static int cmd_events_exec(struct cmd_ctx *, const struct args *);
 
@@ -274,68 +274,26 @@ now_ns(void)
 	return ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
 }
 
-/* -f key=value, as Docker's filters.ParseFlag: the key lower-cased,
- * both trimmed. */
-static int
-add_filter(json_t *filters, const char *s, struct berth_error *err)
-{
-	const char *eq = strchr(s, '=');
-	char key[128], *p;
-	const char *v;
-	size_t klen, vlen;
-	json_t *values;
-
-	if (eq == NULL)
-		return (berth_error_set(err, CLI_E_USAGE, 0, "bad format of "
-		    "filter (expected name=value)"));
-	while (isspace((unsigned char)*s))
-		s++;
-	for (klen = (size_t)(eq - s); klen > 0 &&
-	    isspace((unsigned char)s[klen - 1]); klen--)
-		;
-	if (klen == 0 || klen >= sizeof(key))
-		return (berth_error_set(err, CLI_E_USAGE, 0, "bad format of "
-		    "filter (expected name=value)"));
-	memcpy(key, s, klen);
-	key[klen] = '\0';
-	for (p = key; *p != '\0'; p++)
-		*p = (char)tolower((unsigned char)*p);
-	for (v = eq + 1; isspace((unsigned char)*v); v++)
-		;
-	for (vlen = strlen(v); vlen > 0 && isspace((unsigned char)v[vlen -
-	    1]); vlen--)
-		;
-	if ((values = json_object_get(filters, key)) == NULL) {
-		values = json_array();
-		if (json_object_set_new(filters, key, values) < 0)
-			return (berth_error_sys(err, "filters"));
-	}
-	if (json_array_append_new(values, json_stringn(v, vlen)) < 0)
-		return (berth_error_sys(err, "filters"));
-	return (0);
-}
-
 static int
 events_params(struct cmd_ctx *ctx, const struct args *args, json_t **out)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
-	cleanup_json json_t *p = json_object(), *filters = json_object();
+	cleanup_json json_t *p = json_object(), *filters = NULL;
 	const char *const *fv;
 	const char *since = args_get(args, "since");
 	const char *until = args_get(args, "until");
 	int64_t now = now_ns();
-	int i, n;
+	int n;
 
-	if (p == NULL || filters == NULL)
+	if (p == NULL)
 		return (CLI_EXIT_ENGINE);
 	if (time_param(ctx, p, "since", since, now) < 0 ||
 	    time_param(ctx, p, "until", until, now) < 0)
 		return (CLI_EXIT_ENGINE);
+	/* The daemon checks the keys. */
 	fv = args_all(args, "filter", &n);
-	for (i = 0; i < n; i++)
-		if (add_filter(filters, fv[i], &err) < 0)
-			return (cli_usage_error(ctx, ctx->entry, "%s",
-			    berth_error_message(&err)));
+	if (filters_parse(fv, n, &filters, &err) < 0)
+		return (filters_fail(ctx, &err));
 	if (json_object_size(filters) > 0)
 		json_object_set(p, "filters", filters);
 	*out = steal_pointer(&p);

@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "image.h"
+#include "listing.h"
 
 /* Parameters packed from up to four string/bool pairs. */
 struct image_params {
@@ -207,7 +208,7 @@ static int cmd_history_exec(struct cmd_ctx *, const struct args *);
 
 static const struct args_flag cmd_history_flags[] = {
 	{ "format", 0, "FORMAT", "Format output using a Go template subset, "
-	    "or 'json' for the daemon's reply" },
+	    "or 'json' (one object per row)" },
 	{ "human", 'H', NULL, "Print sizes and dates in human readable "
 	    "format (the default)" },
 	{ "no-trunc", 0, NULL, "Don't truncate output" },
@@ -305,23 +306,14 @@ cmd_history_exec(struct cmd_ctx *ctx, const struct args *args)
 		return (cli_fail_reply(ctx, &reply, &err));
 	if ((params = jsonmp_from_msgpack(reply.parameters, &err)) == NULL)
 		return (cli_fail(ctx, &err));
-	if (format != NULL && strcmp(format, "json") == 0)
-		return (jsonmp_print(ctx->out, params, &err) < 0 ?
-		    cli_fail(ctx, &err) : CLI_EXIT_OK);
 	if ((rows = history_rows(json_object_get(params, "history"),
 	    args_has(args, "no-trunc"), (int64_t)time(NULL))) == NULL)
 		return (CLI_EXIT_ENGINE);
 	if (args_has(args, "quiet"))
 		format = "{{.ID}}";
-	else if (format == NULL || *format == '\0' ||
-	    strcmp(format, "table") == 0)
-		format = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t"
-		    "{{.Size}}\t{{.Comment}}";
-	if (fmt_print_rows(ctx->out, format, rows, history_headers, &err) < 0)
-		return (berth_error_is(&err, BERTH_E_INVALID_PARAM) ?
-		    cli_usage_error(ctx, ctx->entry, "%s",
-		    berth_error_message(&err)) : cli_fail(ctx, &err));
-	return (CLI_EXIT_OK);
+	return (listing_print(ctx, format, "table {{.ID}}\t{{.CreatedSince}}"
+	    "\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}", rows,
+	    history_headers));
 }
 
 /* image prune */

@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "image.h"
+#include "listing.h"
 
 #define IMAGE_FILTER_MAX	32
 
@@ -22,66 +23,67 @@ struct image_filter {
 	int		 nlabels;
 	const char	*before;
 	const char	*since;
+	json_t		*args;		/* {key: [values]}, owning them */
 };
+
+static const char *const image_filter_keys[] = {
+	"dangling", "reference", "label", "before", "since", NULL
+};
+
+static int
+image_filter_add(void *arg, const char *key, const char *v,
+    struct berth_error *err)
+{
+	struct image_filter *f = arg;
+
+	if (strcmp(key, "dangling") == 0) {
+		if (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0)
+			f->dangling = 1;
+		else if (strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0)
+			f->dangling = 0;
+		else
+			return (berth_error_set(err, BERTH_E_INVALID_PARAM, 0,
+			    "Invalid filter 'dangling=%s'", v));
+	} else if (strcmp(key, "reference") == 0) {
+		if (f->nrefs < IMAGE_FILTER_MAX)
+			f->refs[f->nrefs++] = v;
+	} else if (strcmp(key, "label") == 0) {
+		if (f->nlabels < IMAGE_FILTER_MAX)
+			f->labels[f->nlabels++] = v;
+	} else if (strcmp(key, "before") == 0)
+		f->before = v;
+	else if (strcmp(key, "since") == 0)
+		f->since = v;
+	return (0);
+}
 
 int
 image_filter_parse(const char *const *values, int n,
     struct image_filter **out, struct berth_error *err)
 {
 	struct image_filter *f;
-	const char *v, *eq;
-	size_t klen;
-	int i;
 
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return (berth_error_sys(err, "parse filters"));
 	f->dangling = -1;
-	for (i = 0; i < n; i++) {
-		v = values[i];
-		if ((eq = strchr(v, '=')) == NULL) {
-			berth_error_set(err, CLI_E_USAGE, 0,
-			    "bad format of filter (expected name=value)");
-			goto fail;
-		}
-		klen = (size_t)(eq - v);
-		eq++;
-		if (klen == 8 && strncmp(v, "dangling", 8) == 0) {
-			if (strcasecmp(eq, "true") == 0 || strcmp(eq, "1") == 0)
-				f->dangling = 1;
-			else if (strcasecmp(eq, "false") == 0 ||
-			    strcmp(eq, "0") == 0)
-				f->dangling = 0;
-			else {
-				berth_error_set(err, BERTH_E_INVALID_PARAM, 0,
-				    "Invalid filter 'dangling=%s'", eq);
-				goto fail;
-			}
-		} else if (klen == 9 && strncmp(v, "reference", 9) == 0) {
-			if (f->nrefs < IMAGE_FILTER_MAX)
-				f->refs[f->nrefs++] = eq;
-		} else if (klen == 5 && strncmp(v, "label", 5) == 0) {
-			if (f->nlabels < IMAGE_FILTER_MAX)
-				f->labels[f->nlabels++] = eq;
-		} else if (klen == 6 && strncmp(v, "before", 6) == 0)
-			f->before = eq;
-		else if (klen == 5 && strncmp(v, "since", 5) == 0)
-			f->since = eq;
-		else {
-			berth_error_set(err, BERTH_E_INVALID_PARAM, 0,
-			    "invalid filter '%.*s'", (int)klen, v);
-			goto fail;
-		}
-	}
+	/* The values stay in f->args, which f's pointers point into. */
+	if (filters_parse_allowed(values, n, image_filter_keys, &f->args,
+	    err) < 0 || filters_each(f->args, image_filter_add, f, err) < 0)
+		goto fail;
 	*out = f;
 	return (0);
 fail:
-	free(f);
+	image_filter_free(f);
 	return (-1);
 }
 
 void
 image_filter_free(struct image_filter *f)
 {
+	if (f == NULL)
+		return;
+	if (f->args != NULL)
+		json_decref(f->args);
 	free(f);
 }
 
@@ -387,7 +389,7 @@ static const struct args_flag cmd_images_flags[] = {
 	{ "filter", 'f', "FILTER", "Filter output based on conditions "
 	    "provided (dangling=, reference=, label=, before=, since=)" },
 	{ "format", 0, "FORMAT", "Format output using a Go template subset, "
-	    "or 'json' for the daemon's reply" },
+	    "or 'json' (one object per image)" },
 	{ "no-trunc", 0, NULL, "Don't truncate output" },
 	{ "quiet", 'q', NULL, "Only show image IDs" },
 	{ NULL, 0, NULL, NULL }
@@ -462,13 +464,13 @@ cmd_images_exec(struct cmd_ctx *ctx, const struct args *args)
 			return (CLI_EXIT_ENGINE);
 		filters[nf++] = refpat;
 	}
-	if (image_filter_parse(filters, nf, &filter, &err) < 0) {
-		if (berth_error_is(&err, CLI_E_USAGE))
-			return (cli_usage_error(ctx, ctx->entry, "%s",
-			    berth_error_message(&err)));
-		return (cli_fail_daemon(ctx, &err));
-	}
-	if (cli_connect(ctx, &c, &err) < 0 ||
+	if (image_filter_parse(filters, nf, &filter, &err) < 0)
+		return (filters_fail(ctx, &err));
+	if (args_has(args, "quiet"))
+		format = "{{.ID}}";
+	if (listing_check_format(ctx, format) < 0)
+		rc = CLI_EXIT_ENGINE;
+	else if (cli_connect(ctx, &c, &err) < 0 ||
 	    berth_send_packed(c, "io.berth.Image.List", 0, pack_list, &all,
 	    &err) < 0)
 		rc = cli_fail(ctx, &err);
@@ -478,31 +480,16 @@ cmd_images_exec(struct cmd_ctx *ctx, const struct args *args)
 	else if ((params = jsonmp_from_msgpack(reply.parameters, &err)) ==
 	    NULL)
 		rc = cli_fail(ctx, &err);
-	else if (format != NULL && strcmp(format, "json") == 0)
-		rc = jsonmp_print(ctx->out, params, &err) < 0 ?
-		    cli_fail(ctx, &err) : CLI_EXIT_OK;
 	else if ((rows = image_rows(json_object_get(params, "images"),
 	    filter, args_has(args, "no-trunc"), (int64_t)time(NULL),
 	    &err)) == NULL)
 		rc = cli_fail_daemon(ctx, &err);
-	else {
-		if (args_has(args, "quiet"))
-			format = "{{.ID}}";
-		else if (format == NULL || *format == '\0' ||
-		    strcmp(format, "table") == 0)
-			format = args_has(args, "digests") ?
-			    "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t"
-			    "{{.ID}}\t{{.CreatedSince}}\t{{.Size}}" :
-			    "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t"
-			    "{{.CreatedSince}}\t{{.Size}}";
-		if (fmt_print_rows(ctx->out, format, rows, image_headers,
-		    &err) < 0)
-			rc = berth_error_is(&err, BERTH_E_INVALID_PARAM) ?
-			    cli_usage_error(ctx, ctx->entry, "%s",
-			    berth_error_message(&err)) : cli_fail(ctx, &err);
-		else
-			rc = CLI_EXIT_OK;
-	}
+	else
+		rc = listing_print(ctx, format, args_has(args, "digests") ?
+		    "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t"
+		    "{{.ID}}\t{{.CreatedSince}}\t{{.Size}}" :
+		    "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t"
+		    "{{.CreatedSince}}\t{{.Size}}", rows, image_headers);
 	image_filter_free(filter);
 	return (rc);
 }

@@ -1,15 +1,26 @@
 /*
- * berth info: the daemon's identity (io.berth.Service.GetInfo) and state
- * (io.berth.Service.GetStatus), asked for in one round trip.
+ * berth info: the client, and the daemon's system-wide information
+ * (io.berth.Service.GetInfo and GetStatus, asked for in one round trip),
+ * laid out as Docker's info.
+ *
+ * --format json prints one object with Docker's field names (Containers,
+ * ServerVersion, CgroupVersion, SecurityOptions ...) and berth's own
+ * (BerthRootDir, RunRoot, Socket ...); a template is evaluated against it
+ * ({{.ServerVersion}}).
  */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cleanup.h"
 #include "cli.h"
+#include "listing.h"
 
 static int cmd_info_exec(struct cmd_ctx *, const struct args *);
 
 static const struct args_flag cmd_info_flags[] = {
-	{ "format", 'f', "FORMAT", "Print as 'json': one object with the "
-	    "fields of GetInfo and GetStatus" },
+	{ "format", 'f', "FORMAT", "Format output using a Go template subset "
+	    "({{.ServerVersion}}), or 'json': the whole object" },
 	{ NULL, 0, NULL, NULL }
 };
 
@@ -30,54 +41,197 @@ static const char *const cmd_info_methods[] = {
 #define CMD_INFO_NMETHODS \
 	(sizeof(cmd_info_methods) / sizeof(cmd_info_methods[0]))
 
-static const struct display_field cmd_info_fields[] = {
-	{ "Product", "product", DISPLAY_TEXT },
-	{ "Server Version", "version", DISPLAY_TEXT },
-	{ "Vendor", "vendor", DISPLAY_TEXT },
-	{ "URL", "url", DISPLAY_TEXT },
-	{ "API Interfaces", "interfaces", DISPLAY_TEXT },
-	{ "Daemon PID", "pid", DISPLAY_TEXT },
-	{ "Socket", "socket", DISPLAY_TEXT },
-	{ "Berth Root Dir", "root", DISPLAY_TEXT },
-	{ "Berth Run Dir", "run_root", DISPLAY_TEXT },
-	{ "Connections", "connections", DISPLAY_TEXT },
-	{ "Uptime", "uptime_seconds", DISPLAY_DURATION },
-	{ "Max Frame Size", "max_frame", DISPLAY_BYTES },
-	{ NULL, NULL, DISPLAY_TEXT }
-};
-
-/* Both replies' fields in one JSON object. */
-static int
-cmd_info_print_json(struct cmd_ctx *ctx, struct berth_reply *replies,
-    struct berth_error *err)
+static const json_t *
+jget(const json_t *o, const char *k1, const char *k2)
 {
-	cleanup_json json_t *out = json_object();
-	cleanup_json json_t *part = NULL;
-	size_t i;
+	const json_t *v = json_object_get(o, k1);
 
-	for (i = 0; i < CMD_INFO_NMETHODS; i++) {
-		if (part != NULL)
-			json_decref(steal_pointer(&part));
-		if ((part = jsonmp_from_msgpack(replies[i].parameters,
-		    err)) == NULL)
-			return (-1);
-		if (out == NULL || json_object_update(out, part) < 0)
-			return (berth_error_set(err, BERTH_E_INTERNAL, 0,
-			    "build the info object"));
+	return (k2 != NULL ? json_object_get(v, k2) : v);
+}
+
+static const char *
+jstr(const json_t *o, const char *k1, const char *k2)
+{
+	const char *s = json_string_value(jget(o, k1, k2));
+
+	return (s != NULL ? s : "");
+}
+
+static json_int_t
+jint(const json_t *o, const char *k1, const char *k2)
+{
+	return (json_integer_value(jget(o, k1, k2)));
+}
+
+/* A copy of an array (or a new empty one): json_pack's "O" of NULL
+ * fails. */
+static json_t *
+jarray(const json_t *o, const char *k1, const char *k2)
+{
+	const json_t *a = jget(o, k1, k2);
+
+	return (json_is_array(a) ? json_deep_copy(a) : json_array());
+}
+
+static json_t *
+info_client(const char *host)
+{
+	return (json_pack("{s:s, s:s, s:b}", "Version", berth_version(),
+	    "Host", host, "Debug", 0));
+}
+
+/* GetInfo (info) and GetStatus (status) as one object named as Docker's
+ * info. */
+static json_t *
+info_object(const json_t *info, const json_t *status, const char *host)
+{
+	char cgv[16];
+
+	snprintf(cgv, sizeof(cgv), "%" JSON_INTEGER_FORMAT, jint(info,
+	    "cgroup", "version"));
+	return (json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s, "
+	    "s:s, s:s, s:{s:o, s:o, s:o}, s:o, s:s, s:s, s:s, s:s, s:I, "
+	    "s:I, s:s, s:s, s:s, s:b, s:o, s:I, s:s, s:I, s:I, s:I}",
+	    "ClientInfo", info_client(host),
+	    "Containers", jint(info, "containers", "total"),
+	    "ContainersRunning", jint(info, "containers", "running"),
+	    "ContainersPaused", jint(info, "containers", "paused"),
+	    "ContainersStopped", jint(info, "containers", "stopped"),
+	    "Images", jint(info, "images", NULL),
+	    "ServerVersion", jstr(info, "version", NULL),
+	    "Driver", jstr(info, "storage", "driver"),
+	    "LoggingDriver", jstr(info, "logging_driver", NULL),
+	    "CgroupDriver", jstr(info, "cgroup", "driver"),
+	    "CgroupVersion", cgv,
+	    "Plugins",
+	    "Volume", jarray(info, "plugins", "volume"),
+	    "Network", jarray(info, "plugins", "network"),
+	    "Log", jarray(info, "plugins", "log"),
+	    "SecurityOptions", jarray(info, "security_options", NULL),
+	    "KernelVersion", jstr(info, "host", "kernel"),
+	    "OperatingSystem", jstr(info, "host", "os"),
+	    "OSType", jstr(info, "host", "os_type"),
+	    "Architecture", jstr(info, "host", "arch"),
+	    "NCPU", jint(info, "host", "cpus"),
+	    "MemTotal", jint(info, "host", "memory"),
+	    "Name", jstr(info, "host", "name"),
+	    "BerthRootDir", jstr(info, "storage", "root"),
+	    "RunRoot", jstr(info, "storage", "run_root"),
+	    "Debug", json_is_true(jget(info, "debug", NULL)),
+	    "ApiInterfaces", jarray(info, "interfaces", NULL),
+	    "Pid", jint(status, "pid", NULL),
+	    "Socket", jstr(status, "socket", NULL),
+	    "Connections", jint(status, "connections", NULL),
+	    "UptimeSeconds", jint(status, "uptime_seconds", NULL),
+	    "MaxFrame", jint(status, "max_frame", NULL)));
+}
+
+/* Docker's units.BytesSize: binary units, 4 significant digits. */
+static void
+info_bytes(char *buf, size_t size, double v)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB",
+	    "TiB", "PiB" };
+	size_t u = 0;
+
+	while (v >= 1024 && u < sizeof(units) / sizeof(units[0]) - 1) {
+		v /= 1024;
+		u++;
 	}
-	return (jsonmp_print(ctx->out, out, err));
+	snprintf(buf, size, "%.4g%s", v, units[u]);
 }
 
 static void
-cmd_info_print_text(struct cmd_ctx *ctx, struct berth_reply *replies)
+info_list(FILE *f, const char *label, const json_t *a)
 {
+	const json_t *v;
 	size_t i;
 
-	fprintf(ctx->out, "Server:\n");
-	for (i = 0; i < CMD_INFO_NMETHODS; i++)
-		display_fields(ctx->out, cmd_info_fields, replies[i].parameters,
-		    0);
-	fflush(ctx->out);
+	fprintf(f, "  %s:", label);
+	json_array_foreach(a, i, v)
+		fprintf(f, " %s", json_string_value(v) != NULL ?
+		    json_string_value(v) : "");
+	fputc('\n', f);
+}
+
+/* "name=seccomp,profile=builtin" as Docker shows it:
+ *   seccomp
+ *    Profile: builtin */
+static void
+info_security_option(FILE *f, const char *opt)
+{
+	cleanup_free char *copy = strdup(opt);
+	char *item, *save = NULL, *eq;
+
+	if (copy == NULL)
+		return;
+	for (item = strtok_r(copy, ",", &save); item != NULL;
+	    item = strtok_r(NULL, ",", &save)) {
+		if ((eq = strchr(item, '=')) == NULL)
+			fprintf(f, "  %s\n", item);
+		else if (strncmp(item, "name=", 5) == 0)
+			fprintf(f, "  %s\n", eq + 1);
+		else
+			fprintf(f, "   %c%.*s: %s\n", item[0] >= 'a' &&
+			    item[0] <= 'z' ? item[0] - 'a' + 'A' : item[0],
+			    (int)(eq - item - 1), item + 1, eq + 1);
+	}
+}
+
+static void
+info_print_client(FILE *f, const json_t *client)
+{
+	fprintf(f, "Client:\n");
+	fprintf(f, " Version:    %s\n", jstr(client, "Version", NULL));
+	fprintf(f, " Host:       %s\n", jstr(client, "Host", NULL));
+	fprintf(f, " Debug Mode: false\n");
+}
+
+static void
+info_print_server(FILE *f, const json_t *o)
+{
+	const json_t *opts = jget(o, "SecurityOptions", NULL), *v;
+	char mem[32];
+	size_t i;
+
+	info_bytes(mem, sizeof(mem), (double)jint(o, "MemTotal", NULL));
+	fprintf(f, "\nServer:\n");
+	fprintf(f, " Containers: %" JSON_INTEGER_FORMAT "\n",
+	    jint(o, "Containers", NULL));
+	fprintf(f, "  Running: %" JSON_INTEGER_FORMAT "\n",
+	    jint(o, "ContainersRunning", NULL));
+	fprintf(f, "  Paused: %" JSON_INTEGER_FORMAT "\n",
+	    jint(o, "ContainersPaused", NULL));
+	fprintf(f, "  Stopped: %" JSON_INTEGER_FORMAT "\n",
+	    jint(o, "ContainersStopped", NULL));
+	fprintf(f, " Images: %" JSON_INTEGER_FORMAT "\n",
+	    jint(o, "Images", NULL));
+	fprintf(f, " Server Version: %s\n", jstr(o, "ServerVersion", NULL));
+	fprintf(f, " Storage Driver: %s\n", jstr(o, "Driver", NULL));
+	fprintf(f, " Logging Driver: %s\n", jstr(o, "LoggingDriver", NULL));
+	fprintf(f, " Cgroup Driver: %s\n", jstr(o, "CgroupDriver", NULL));
+	fprintf(f, " Cgroup Version: %s\n", jstr(o, "CgroupVersion", NULL));
+	fprintf(f, " Plugins:\n");
+	info_list(f, "Volume", jget(o, "Plugins", "Volume"));
+	info_list(f, "Network", jget(o, "Plugins", "Network"));
+	info_list(f, "Log", jget(o, "Plugins", "Log"));
+	fprintf(f, " Security Options:\n");
+	json_array_foreach(opts, i, v)
+		if (json_string_value(v) != NULL)
+			info_security_option(f, json_string_value(v));
+	fprintf(f, " Kernel Version: %s\n", jstr(o, "KernelVersion", NULL));
+	fprintf(f, " Operating System: %s\n", jstr(o, "OperatingSystem",
+	    NULL));
+	fprintf(f, " OSType: %s\n", jstr(o, "OSType", NULL));
+	fprintf(f, " Architecture: %s\n", jstr(o, "Architecture", NULL));
+	fprintf(f, " CPUs: %" JSON_INTEGER_FORMAT "\n", jint(o, "NCPU", NULL));
+	fprintf(f, " Total Memory: %s\n", mem);
+	fprintf(f, " Name: %s\n", jstr(o, "Name", NULL));
+	fprintf(f, " Berth Root Dir: %s\n", jstr(o, "BerthRootDir", NULL));
+	fprintf(f, " Run Root: %s\n", jstr(o, "RunRoot", NULL));
+	fprintf(f, " Socket: %s\n", jstr(o, "Socket", NULL));
+	fprintf(f, " Debug Mode: %s\n", json_is_true(jget(o, "Debug", NULL)) ?
+	    "true" : "false");
 }
 
 static void
@@ -89,36 +243,65 @@ cmd_info_release(struct berth_reply (*replies)[CMD_INFO_NMETHODS])
 		berth_reply_release(&(*replies)[i]);
 }
 
+/* Both calls go out before either reply is read. */
+static int
+info_ask(struct cmd_ctx *ctx, struct berth_reply *replies, json_t **parts,
+    struct berth_error *err)
+{
+	cleanup_client struct berth_client *c = NULL;
+	size_t i;
+
+	if (cli_connect(ctx, &c, err) < 0)
+		return (-1);
+	for (i = 0; i < CMD_INFO_NMETHODS; i++)
+		if (berth_send(c, cmd_info_methods[i], NULL, 0, 0, err) < 0)
+			return (-1);
+	for (i = 0; i < CMD_INFO_NMETHODS; i++)
+		if (berth_recv(c, &replies[i], err) < 0 ||
+		    (parts[i] = jsonmp_from_msgpack(replies[i].parameters,
+		    err)) == NULL)
+			return (-1);
+	return (0);
+}
+
 static int
 cmd_info_exec(struct cmd_ctx *ctx, const struct args *args)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
-	cleanup_client struct berth_client *c = NULL;
 	__attribute__((cleanup(cmd_info_release)))
 	    struct berth_reply replies[CMD_INFO_NMETHODS] = { BERTH_REPLY_INIT };
-	bool json;
-	size_t i;
+	cleanup_json json_t *info = NULL, *status = NULL, *obj = NULL;
+	const char *format = args_get(args, "format");
+	const char *host = ctx->host;
+	json_t *parts[CMD_INFO_NMETHODS] = { NULL };
+	int rc;
 
-	if (cli_format_json(ctx, &cmd_info_entry, args, &json) < 0)
+	if (listing_check_format(ctx, format) < 0)
 		return (CLI_EXIT_ENGINE);
-	if (cli_connect(ctx, &c, &err) < 0)
-		return (cli_fail(ctx, &err));
-	/* Both calls go out before either reply is read. */
-	for (i = 0; i < CMD_INFO_NMETHODS; i++)
-		if (berth_send(c, cmd_info_methods[i], NULL, 0, 0, &err) < 0)
-			return (cli_fail(ctx, &err));
-	for (i = 0; i < CMD_INFO_NMETHODS; i++) {
-		if (berth_recv(c, &replies[i], &err) == 0)
-			continue;
-		if (replies[i].error)
-			return (cli_fail_remote(ctx, &err));
+	if (host == NULL && ((host = getenv(BERTH_HOST_ENV)) == NULL ||
+	    *host == '\0'))
+		host = BERTH_DEFAULT_ADDRESS;
+	rc = info_ask(ctx, replies, parts, &err);
+	info = parts[0];
+	status = parts[1];
+	if (rc < 0) {
+		/* Like Docker's, the client's half still shows. */
+		if (format == NULL || *format == '\0') {
+			cleanup_json json_t *client = info_client(host);
+
+			info_print_client(ctx->out, client);
+			fflush(ctx->out);
+		}
+		if (replies[0].error || replies[1].error)
+			return (cli_fail_daemon(ctx, &err));
 		return (cli_fail(ctx, &err));
 	}
-	if (!json) {
-		cmd_info_print_text(ctx, replies);
-		return (CLI_EXIT_OK);
-	}
-	if (cmd_info_print_json(ctx, replies, &err) < 0)
-		return (cli_fail(ctx, &err));
+	if ((obj = info_object(info, status, host)) == NULL)
+		return (CLI_EXIT_ENGINE);
+	if ((rc = listing_print_object(ctx, format, obj)) >= 0)
+		return (rc);
+	info_print_client(ctx->out, jget(obj, "ClientInfo", NULL));
+	info_print_server(ctx->out, obj);
+	fflush(ctx->out);
 	return (CLI_EXIT_OK);
 }

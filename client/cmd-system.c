@@ -10,12 +10,13 @@
 
 #include "cleanup.h"
 #include "image.h"
+#include "listing.h"
 
 static int cmd_system_df_exec(struct cmd_ctx *, const struct args *);
 
 static const struct args_flag cmd_system_df_flags[] = {
 	{ "format", 0, "FORMAT", "Format output using a Go template subset, "
-	    "or 'json' for the daemon's reply" },
+	    "or 'json' (one object per row)" },
 	{ "verbose", 'v', NULL, "Show detailed information on space usage" },
 	{ NULL, 0, NULL, NULL }
 };
@@ -158,9 +159,6 @@ cmd_system_df_exec(struct cmd_ctx *ctx, const struct args *args)
 		    cli_fail(ctx, &err));
 	if ((params = jsonmp_from_msgpack(reply.parameters, &err)) == NULL)
 		return (cli_fail(ctx, &err));
-	if (format != NULL && strcmp(format, "json") == 0)
-		return (jsonmp_print(ctx->out, params, &err) < 0 ?
-		    cli_fail(ctx, &err) : CLI_EXIT_OK);
 	if (args_has(args, "verbose") && (format == NULL || *format == '\0')) {
 		if (df_verbose(ctx, params, &err) < 0)
 			return (cli_fail(ctx, &err));
@@ -168,14 +166,8 @@ cmd_system_df_exec(struct cmd_ctx *ctx, const struct args *args)
 	}
 	if ((rows = df_rows(params)) == NULL)
 		return (CLI_EXIT_ENGINE);
-	if (format == NULL || *format == '\0' || strcmp(format, "table") == 0)
-		format = "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t"
-		    "{{.Size}}\t{{.Reclaimable}}";
-	if (fmt_print_rows(ctx->out, format, rows, df_headers, &err) < 0)
-		return (berth_error_is(&err, BERTH_E_INVALID_PARAM) ?
-		    cli_usage_error(ctx, ctx->entry, "%s",
-		    berth_error_message(&err)) : cli_fail(ctx, &err));
-	return (CLI_EXIT_OK);
+	return (listing_print(ctx, format, "table {{.Type}}\t{{.TotalCount}}\t"
+	    "{{.Active}}\t{{.Size}}\t{{.Reclaimable}}", rows, df_headers));
 }
 
 static const struct args_flag cmd_system_flags[] = {

@@ -1,38 +1,31 @@
 /*
- * berth version: the client's version, API interfaces and platform, and
- * the daemon's (io.berth.Service.GetInfo).  Like docker version, the
- * client's half is printed even when the daemon cannot be reached.
+ * berth version: the client's version and build, and the daemon's
+ * (io.berth.Service.GetInfo), laid out as Docker's: a Client section, and
+ * a Server section of components (the engine, then the libraries it
+ * links, each with its version).  Like docker version, the client's half
+ * is printed even when the daemon cannot be reached.
+ *
+ * --format json prints one object {"Client": {...}, "Server": {...} or
+ * null} with Docker's field names; a template is evaluated against it
+ * ({{.Server.Version}}).
  */
+#include <gnu/libc-version.h>
+#include <string.h>
+
 #include "cleanup.h"
 #include "cli.h"
 #include "interfaces.h"
-
-#if defined(__x86_64__)
-#define CLIENT_ARCH	"amd64"
-#elif defined(__aarch64__)
-#define CLIENT_ARCH	"arm64"
-#elif defined(__i386__)
-#define CLIENT_ARCH	"386"
-#elif defined(__arm__)
-#define CLIENT_ARCH	"arm"
-#elif defined(__riscv) && __riscv_xlen == 64
-#define CLIENT_ARCH	"riscv64"
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define CLIENT_ARCH	"ppc64le"
-#elif defined(__s390x__)
-#define CLIENT_ARCH	"s390x"
-#else
-#define CLIENT_ARCH	"unknown"
-#endif
-#define CLIENT_OS	"linux"
+#include "listing.h"
+#include "platform.h"
 
 #define VERSION_WIDTH	18
 
 static int cmd_version_exec(struct cmd_ctx *, const struct args *);
 
 static const struct args_flag cmd_version_flags[] = {
-	{ "format", 'f', "FORMAT", "Print as 'json': one object with "
-	    "\"Client\" and \"Server\"" },
+	{ "format", 'f', "FORMAT", "Format output using a Go template subset "
+	    "({{.Server.Version}}), or 'json': one object with \"Client\" "
+	    "and \"Server\"" },
 	{ NULL, 0, NULL, NULL }
 };
 
@@ -46,109 +39,206 @@ const struct cmd_entry cmd_version_entry = {
 	.exec = cmd_version_exec,
 };
 
-static const struct display_field cmd_version_server_fields[] = {
-	{ "Version", "version", DISPLAY_TEXT },
-	{ "Vendor", "vendor", DISPLAY_TEXT },
-	{ "URL", "url", DISPLAY_TEXT },
-	{ "API interfaces", "interfaces", DISPLAY_TEXT },
-	{ NULL, NULL, DISPLAY_TEXT }
-};
+/* A string at a path of keys ("build", "compiler") in obj, or "". */
+static const char *
+jpath(const json_t *obj, const char *k1, const char *k2)
+{
+	const json_t *v = json_object_get(obj, k1);
+	const char *s;
+
+	if (k2 != NULL)
+		v = json_object_get(v, k2);
+	s = json_string_value(v);
+	return (s != NULL ? s : "");
+}
 
 static json_t *
-cmd_version_client(void)
+version_client(const char *host)
 {
 	const struct berth_interface_text *it;
-	json_t *c, *ifaces;
+	json_t *ifaces = json_array();
 
-	if ((ifaces = json_array()) == NULL)
-		return (NULL);
-	for (it = berth_interfaces; it->name != NULL; it++)
+	for (it = berth_interfaces; ifaces != NULL && it->name != NULL; it++)
 		json_array_append_new(ifaces, json_string(it->name));
-	c = json_pack("{s:s, s:o, s:s, s:s}", "version", berth_version(),
-	    "interfaces", ifaces, "os", CLIENT_OS, "arch", CLIENT_ARCH);
-	return (c);
+	return (json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	    "Version", berth_version(),
+	    "ApiInterfaces", ifaces != NULL ? ifaces : json_array(),
+	    "Compiler", BERTH_COMPILER,
+	    "Libc", gnu_get_libc_version(),
+	    "GitCommit", BERTH_GIT_COMMIT,
+	    "BuildTime", BERTH_BUILT,
+	    "Os", BERTH_OS,
+	    "Arch", BERTH_ARCH,
+	    "Host", host));
 }
 
-static void
-cmd_version_print_client(FILE *f)
+/* The engine's build and platform from GetInfo, named as Docker's. */
+static json_t *
+version_engine(const json_t *info)
 {
-	const struct berth_interface_text *it;
-	char names[1024] = "";
-	size_t off = 0;
+	const char *platform = jpath(info, "build", "platform");
+	const char *slash = strchr(platform, '/');
 
-	for (it = berth_interfaces; it->name != NULL; it++) {
-		if (off >= sizeof(names))
-			break;
-		off += (size_t)snprintf(names + off, sizeof(names) - off,
-		    "%s%s", it == berth_interfaces ? "" : ", ", it->name);
+	return (json_pack("{s:O, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	    "ApiInterfaces", json_object_get(info, "interfaces"),
+	    "Compiler", jpath(info, "build", "compiler"),
+	    "Libc", jpath(info, "build", "libc"),
+	    "GitCommit", jpath(info, "build", "commit"),
+	    "BuildTime", jpath(info, "build", "built"),
+	    "Os", slash != NULL ? "linux" : "",
+	    "Arch", slash != NULL ? slash + 1 : "",
+	    "KernelVersion", jpath(info, "host", "kernel")));
+}
+
+/* The daemon's GetInfo as Docker's "Server" object: the engine's fields,
+ * its platform, and its components (the engine, then each library). */
+static json_t *
+version_server(const json_t *info)
+{
+	const json_t *libs = json_object_get(json_object_get(info, "build"),
+	    "libraries"), *v;
+	cleanup_json json_t *components = json_array();
+	cleanup_json json_t *server = version_engine(info);
+	json_t *engine;
+	const char *name;
+
+	if (components == NULL || server == NULL ||
+	    (engine = json_pack("{s:s, s:s, s:o}", "Name", "Engine",
+	    "Version", jpath(info, "version", NULL), "Details",
+	    json_deep_copy(server))) ==
+	    NULL || json_array_append_new(components, engine) < 0)
+		return (NULL);
+	json_object_foreach((json_t *)libs, name, v)
+		json_array_append_new(components, json_pack("{s:s, s:O}",
+		    "Name", name, "Version", v));
+	if (json_object_set_new(server, "Platform", json_pack("{s:s}",
+	    "Name", jpath(info, "product", NULL))) < 0 ||
+	    json_object_set(server, "Components", components) < 0 ||
+	    json_object_set_new(server, "Version", json_string(jpath(info,
+	    "version", NULL))) < 0)
+		return (NULL);
+	return (steal_pointer(&server));
+}
+
+/* A list of strings joined by ", ". */
+static char *
+joined(const json_t *a)
+{
+	char *out = strdup(""), *next;
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(a, i, v) {
+		if (out == NULL || asprintf(&next, "%s%s%s", out, i > 0 ?
+		    ", " : "", json_string_value(v) != NULL ?
+		    json_string_value(v) : "") < 0) {
+			free(out);
+			return (NULL);
+		}
+		free(out);
+		out = next;
 	}
-	fprintf(f, "Client:\n");
-	display_line(f, "Version", berth_version(), VERSION_WIDTH);
-	display_line(f, "API interfaces", names, VERSION_WIDTH);
-	display_line(f, "OS/Arch", CLIENT_OS "/" CLIENT_ARCH, VERSION_WIDTH);
+	return (out);
+}
+
+/* A line with the label padded to width + indent; empty values left
+ * out, as Docker leaves out an unknown Git commit. */
+static void
+line(FILE *f, int indent, const char *label, const char *value)
+{
+	if (value == NULL || *value == '\0')
+		return;
+	fprintf(f, "%*s", indent - 1, "");
+	display_line(f, label, value, VERSION_WIDTH - indent + 1);
 }
 
 static void
-cmd_version_print_server(FILE *f, const msgpack_object *info)
+version_print_build(FILE *f, int indent, const json_t *o)
 {
-	const msgpack_object *product = berth_map_get(info, "product");
-	char *name = product != NULL ? display_value(product, DISPLAY_TEXT) :
-	    NULL;
+	cleanup_free char *ifaces = joined(json_object_get(o,
+	    "ApiInterfaces"));
+	cleanup_free char *osarch = NULL, *libc = NULL;
 
-	fprintf(f, "\nServer:%s%s\n", name != NULL ? " " : "",
-	    name != NULL ? name : "");
-	free(name);
-	display_fields(f, cmd_version_server_fields, info, VERSION_WIDTH);
+	if (*jpath(o, "Libc", NULL) != '\0' && asprintf(&libc, "glibc %s",
+	    jpath(o, "Libc", NULL)) < 0)
+		libc = NULL;
+	if (asprintf(&osarch, "%s/%s", jpath(o, "Os", NULL), jpath(o, "Arch",
+	    NULL)) < 0)
+		osarch = NULL;
+	line(f, indent, "Version", jpath(o, "Version", NULL));
+	line(f, indent, "API interfaces", ifaces);
+	line(f, indent, "C compiler", jpath(o, "Compiler", NULL));
+	line(f, indent, "C library", libc);
+	line(f, indent, "Git commit", jpath(o, "GitCommit", NULL));
+	line(f, indent, "Built", jpath(o, "BuildTime", NULL));
+	if (osarch != NULL && strcmp(osarch, "/") != 0)
+		line(f, indent, "OS/Arch", osarch);
 }
 
-/* The JSON form: {"Client": {...}, "Server": GetInfo or null}. */
-static int
-cmd_version_print_json(struct cmd_ctx *ctx, const msgpack_object *info,
-    struct berth_error *err)
+static void
+version_print(FILE *f, const json_t *client, const json_t *server)
 {
-	cleanup_json json_t *out = NULL;
-	json_t *server = NULL;
+	const json_t *comps, *comp, *engine = NULL;
+	size_t i;
 
-	if (info != NULL && (server = jsonmp_from_msgpack(info, err)) == NULL)
-		return (-1);
-	out = json_pack("{s:o, s:o}", "Client", cmd_version_client(),
-	    "Server", server != NULL ? server : json_null());
-	if (out == NULL)
-		return (berth_error_set(err, BERTH_E_INTERNAL, 0,
-		    "build the version object"));
-	return (jsonmp_print(ctx->out, out, err));
+	fprintf(f, "Client:\n");
+	version_print_build(f, 1, client);
+	line(f, 1, "Host", jpath(client, "Host", NULL));
+	if (server == NULL) {
+		fflush(f);
+		return;
+	}
+	fprintf(f, "\nServer: %s\n", jpath(json_object_get(server,
+	    "Platform"), "Name", NULL));
+	comps = json_object_get(server, "Components");
+	json_array_foreach(comps, i, comp) {
+		fprintf(f, " %s:\n", jpath(comp, "Name", NULL));
+		if (i == 0 && (engine = json_object_get(comp, "Details")) !=
+		    NULL) {
+			line(f, 2, "Version", jpath(comp, "Version", NULL));
+			version_print_build(f, 2, engine);
+			line(f, 2, "Kernel", jpath(engine, "KernelVersion",
+			    NULL));
+		} else
+			line(f, 2, "Version", jpath(comp, "Version", NULL));
+	}
+	fflush(f);
 }
 
 static int
 cmd_version_exec(struct cmd_ctx *ctx, const struct args *args)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
-	cleanup_error struct berth_error perr = BERTH_ERROR_INIT;
 	cleanup_reply struct berth_reply reply = BERTH_REPLY_INIT;
 	cleanup_client struct berth_client *c = NULL;
-	const msgpack_object *info;
-	int rc, prc = 0;
-	bool json;
+	cleanup_json json_t *info = NULL, *out = NULL;
+	const char *format = args_get(args, "format");
+	const char *host = ctx->host;
+	json_t *server = NULL;
+	int rc, prc;
 
-	if (cli_format_json(ctx, &cmd_version_entry, args, &json) < 0)
+	if (listing_check_format(ctx, format) < 0)
 		return (CLI_EXIT_ENGINE);
+	if (host == NULL && ((host = getenv(BERTH_HOST_ENV)) == NULL ||
+	    *host == '\0'))
+		host = BERTH_DEFAULT_ADDRESS;
 	rc = cli_connect(ctx, &c, &err);
 	if (rc == 0)
 		rc = berth_call(c, "io.berth.Service.GetInfo", NULL, 0, &reply,
 		    &err);
-	info = rc == 0 ? reply.parameters : NULL;
-	if (json)
-		prc = cmd_version_print_json(ctx, info, &perr);
-	else {
-		cmd_version_print_client(ctx->out);
-		if (info != NULL)
-			cmd_version_print_server(ctx->out, info);
-		fflush(ctx->out);
-	}
+	if (rc == 0 && (info = jsonmp_from_msgpack(reply.parameters,
+	    &err)) == NULL)
+		return (cli_fail(ctx, &err));
+	if (info != NULL && (server = version_server(info)) == NULL)
+		return (CLI_EXIT_ENGINE);
+	out = json_pack("{s:o, s:o}", "Client", version_client(host),
+	    "Server", server != NULL ? server : json_null());
+	if (out == NULL)
+		return (CLI_EXIT_ENGINE);
+	if ((prc = listing_print_object(ctx, format, out)) < 0)
+		version_print(ctx->out, json_object_get(out, "Client"), server);
 	if (rc < 0)
 		return (reply.error ? cli_fail_remote(ctx, &err) :
 		    cli_fail(ctx, &err));
-	if (prc < 0)
-		return (cli_fail(ctx, &perr));
-	return (CLI_EXIT_OK);
+	return (prc < 0 ? CLI_EXIT_OK : prc);
 }

@@ -1,6 +1,7 @@
 /*
  * The progress line of load, save and import: on a terminal only, one
- * line redrawn with \r, as Docker's jsonmessage draws a layer's bar.
+ * line redrawn with \r, as Docker's jsonmessage draws a layer's bar
+ * (its escapes only where color.h allows them).
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -8,9 +9,12 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "color.h"
 #include "image.h"
 
 #define PROGRESS_BAR_WIDTH	50
+/* Without escapes, a line is padded to this many columns. */
+#define PROGRESS_LINE_WIDTH	100
 
 void
 progress_init(struct progress *p, FILE *f, bool quiet)
@@ -60,6 +64,7 @@ progress_draw(struct progress *p, const char *action, const char *id,
 {
 	cleanup_free char *bar = NULL;
 	cleanup_free char *shortid = NULL;
+	int n;
 
 	if (!p->enabled)
 		return;
@@ -71,9 +76,14 @@ progress_draw(struct progress *p, const char *action, const char *id,
 	snprintf(p->last_id, sizeof(p->last_id), "%s", id != NULL ? id : "");
 	bar = current >= 0 ? progress_bar(current, total,
 	    PROGRESS_BAR_WIDTH) : NULL;
-	fprintf(p->f, "\r%s%s%s %s\033[K", id != NULL && *id != '\0' ? id :
+	n = fprintf(p->f, "\r%s%s%s %s", id != NULL && *id != '\0' ? id :
 	    "", id != NULL && *id != '\0' ? ": " : "", action,
 	    bar != NULL ? bar : "");
+	/* What a longer line before left: cleared, or without escapes
+	 * (NO_COLOR) overwritten with spaces. */
+	if (!color_escape(p->f, ESC_CLEAR_LINE) && n > 0 &&
+	    n < PROGRESS_LINE_WIDTH)
+		fprintf(p->f, "%*s", PROGRESS_LINE_WIDTH - n, "");
 	fflush(p->f);
 	p->drawn = true;
 }

@@ -2,14 +2,21 @@
 group subcommand `berth help` lists has --help (and `berth help CMD`)
 and a section in the man page (berth help --man), without a daemon; the
 bash completion (berth completion bash) completes from a real berthd;
-every listing with --format json prints JSON."""
+every listing with --format json prints JSON, a row a line; filters
+refused with Docker's words and exit codes; NO_COLOR and non-terminals
+get no escape sequences."""
+import contextlib
 import json
+import os
 import re
 import shutil
 import subprocess
 import unittest
 
-from test_container_cli import Busybox
+from harness import Daemon
+from image_harness import busybox
+from test_container_cli import Busybox, berth
+from test_container_interactive import Pty
 
 
 def commands(ctx, *group):
@@ -72,6 +79,173 @@ def test_listings_print_json(ctx):
         assert '"j"' in found["stats"], found["stats"]
         assert "busybox" in found["image inspect"]
         b.ok("rm", "-f", "j")
+
+
+def test_listings_print_one_json_object_per_row(ctx):
+    """As Docker's --format json: each row an object on a line of its
+    own, the same as {{json .}}, with Docker's field names."""
+    with Busybox(ctx) as b:
+        b.ok("run", "-d", "--name", "j1", "busybox", "sleep", "300")
+        b.ok("create", "--name", "j2", "busybox", "true")
+        history = len(b.ok("history", "busybox").splitlines()) - 1
+        for args, key, want, n in (
+                (["ps", "-a"], "Names", {"j1", "j2"}, 2),
+                (["images"], "Repository", {"busybox"}, 1),
+                (["history", "busybox"], "ID", None, history),
+                (["system", "df"], "Type", {"Images", "Containers",
+                                            "Local Volumes",
+                                            "Build Cache"}, 4),
+                (["stats", "--no-stream"], "Name", {"j1"}, 1)):
+            out = b.ok(*args, "--format", "json")
+            lines = out.splitlines()
+            rows = [json.loads(line) for line in lines]
+            assert len(rows) == n and all(isinstance(r, dict) for r in rows), \
+                (args, out)
+            if want is not None:
+                assert {r[key] for r in rows} == want, (args, rows)
+            else:
+                assert all(key in r for r in rows), (args, rows)
+            if args[0] != "stats":       # its numbers move
+                assert out == b.ok(*args, "--format", "{{json .}}"), args
+        assert json.loads(b.ok("images", "--format", "json"))["Tag"] == \
+            "latest"
+        b.ok("rm", "-f", "j1", "j2")
+
+
+def test_bad_filters_are_refused_as_docker_refuses_them(ctx):
+    """An unknown filter or value: the daemon's words, exit 1 (as Docker,
+    whose daemon checks them); a -f without '=': a usage error, 125.
+    Nothing is listed either way."""
+    with Daemon(ctx) as d:
+        for cmd in (["ps"], ["images"], ["events", "--until", "0s"]):
+            p = berth(ctx, d, *cmd, "-f", "colour=red")
+            assert p.returncode == 1, (cmd, p)
+            assert p.stderr.decode() == "Error response from daemon: " \
+                "invalid filter 'colour'\n", (cmd, p.stderr)
+            assert p.stdout == b"", (cmd, p.stdout)
+            p = berth(ctx, d, *cmd, "-f", "novalue")
+            assert p.returncode == 125, (cmd, p)
+            assert b"bad format of filter (expected name=value)" in \
+                p.stderr, (cmd, p.stderr)
+            assert p.stdout == b"", (cmd, p.stdout)
+        p = berth(ctx, d, "ps", "-f", "status=sleepy")
+        assert (p.returncode, p.stderr.decode()) == (
+            1, "Error response from daemon: invalid filter "
+            "'status=sleepy'\n"), p
+        p = berth(ctx, d, "images", "-f", "dangling=maybe")
+        assert p.returncode == 1 and b"dangling=maybe" in p.stderr, p
+
+
+def test_filter_keys_are_parsed_alike_everywhere(ctx):
+    """One parser: keys case-insensitive, both sides trimmed, in ps and
+    images as in events."""
+    with Busybox(ctx) as b:
+        b.ok("create", "--name", "fk", "-l", "team=blue", "busybox", "true")
+        assert b.ok("ps", "-a", "-f", " NAME = fk ", "--format",
+                    "{{.Names}}") == "fk\n"
+        assert b.ok("ps", "-a", "-f", "Label=team=blue", "--format",
+                    "{{.Names}}") == "fk\n"
+        assert b.ok("images", "-f", "REFERENCE=busy*", "--format",
+                    "{{.Repository}}") == "busybox\n"
+        b.ok("rm", "fk")
+
+
+@contextlib.contextmanager
+def environ(**kw):
+    saved = {k: os.environ.get(k) for k in kw}
+    os.environ.update(kw)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def stats_screen(b, refreshes=2):
+    """What `berth stats` shows on a terminal over a few refreshes."""
+    t = Pty(b, "stats", "nc")
+    try:
+        for _ in range(refreshes):
+            t.expect(b"CONTAINER ID", timeout=20)
+        t.expect(b"nc", timeout=20)
+        return t.seen
+    finally:
+        t.close()
+
+
+def test_no_color_and_pipes_get_no_escapes(ctx):
+    with Busybox(ctx) as b:
+        b.ok("run", "-d", "--name", "nc", "busybox", "sleep", "300")
+        # On a terminal, stats redraws the screen with escapes ...
+        t = Pty(b, "stats", "nc")
+        try:
+            t.expect(b"\x1b[2J", timeout=20)
+        finally:
+            t.close()
+        # ... and with NO_COLOR set (not empty) it writes none: each
+        # table follows the last.
+        with environ(NO_COLOR="1"):
+            t = Pty(b, "stats", "nc")
+            try:
+                seen = t.expect(b"CONTAINER ID", timeout=20)
+                seen += t.expect(b"CONTAINER ID", timeout=20)
+                seen += t.expect(b"nc", timeout=20)
+            finally:
+                t.close()
+            assert b"\x1b" not in seen, seen
+        # An empty NO_COLOR is as if unset (no-color.org).
+        with environ(NO_COLOR=""):
+            t = Pty(b, "stats", "nc")
+            try:
+                t.expect(b"\x1b[2J", timeout=20)
+            finally:
+                t.close()
+        # Not a terminal: the tables as they come, no escapes.
+        p = subprocess.Popen([ctx.berth, "-H", b.d.address, "stats", "nc"],
+                             stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL)
+        try:
+            out = b""
+            while out.count(b"CONTAINER ID") < 2:
+                chunk = p.stdout.read1(65536)
+                assert chunk, out
+                out += chunk
+        finally:
+            p.kill()
+            p.wait()
+            p.stdout.close()
+        assert b"\x1b" not in out, out
+        b.ok("rm", "-f", "nc")
+
+
+def test_load_progress_honours_no_color(ctx):
+    """load's progress bar clears its line with an escape on a terminal;
+    with NO_COLOR it pads with spaces instead."""
+    with Daemon(ctx) as d:
+        path = os.path.join(d.dir, "busybox.tar")
+        with open(path, "wb") as f:
+            f.write(busybox("docker", "busybox:latest"))
+
+        class B:
+            pass
+        b = B()
+        b.ctx, b.d = ctx, d
+        for no_color, escapes in (("1", False), ("", True)):
+            with environ(NO_COLOR=no_color):
+                t = Pty(b, "load", "-i", path)
+                try:
+                    seen = t.expect(b"Loaded image: busybox:latest",
+                                    timeout=60)
+                    assert t.wait(30) == 0
+                finally:
+                    t.close()
+            assert (b"\x1b" in seen) == escapes, (no_color, seen)
+            assert b"\r" in seen, seen          # the bar was drawn
+            with d.client() as c:
+                c.call("io.berth.Image.Remove", image="busybox:latest")
 
 
 def test_the_man_page_has_every_command_and_renders_cleanly(ctx):

@@ -26,6 +26,25 @@ daemon's own interface descriptions (io.berth.Service.GetInfo and
 GetInterfaceDescription): their methods, types and errors, and gives every
 error class the documentation written above it.
 
+The API is also reachable as attributes made from those descriptions, so
+an interface the daemon gains is there with no change here:
+
+    with berth.Client() as c:
+        cid = c.Container.Create(config={"image": "busybox"})["id"]
+        c.Container.Start(container=cid)
+        for rec in c.Container.Logs.stream(container=cid):   # "more"
+            ...
+        try:
+            c.Container.Inspect(container="nope")
+        except c.Container.NotFound as e:       # berth.errors[...] too
+            print(e.name, e.parameters)
+
+c.Container is c.interface("io.berth.Container"); its attributes are the
+interface's methods (called with keyword parameters, checked against the
+description before anything is sent; .stream() makes a "more" call) and
+its errors' classes.  berth.errors.io_berth_Container_NotFound names a
+described error's class as well.
+
 Needs only the standard library and msgpack (Debian's python3-msgpack).
 """
 
@@ -39,7 +58,7 @@ import msgpack
 __all__ = [
     "BerthError", "ConnectionError", "ProtocolError", "Client", "errors",
     "error_class", "Interface", "Method", "ErrorDef", "parse_description",
-    "DEFAULT_ADDRESS", "DEFAULT_MAX_FRAME",
+    "InterfaceProxy", "MethodProxy", "DEFAULT_ADDRESS", "DEFAULT_MAX_FRAME",
 ]
 
 DEFAULT_ADDRESS = "unix:///run/berth/berth.sock"
@@ -134,6 +153,21 @@ class _ErrorClasses(dict):
         cls = type(short, (BerthError,), attrs)
         self[name] = cls
         return cls
+
+
+    def __getattr__(self, attr):
+        """errors.io_berth_Container_NotFound: a known error's class by
+        its name with "_" for "." (only names already known: those the
+        descriptions declare once a client described them)."""
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        for name, cls in list(self.items()):
+            if name.replace(".", "_") == attr:
+                return cls
+        raise AttributeError(f"no known berth error {attr!r}")
+
+    def __dir__(self):
+        return [n.replace(".", "_") for n in self] + dir(dict)
 
 
 errors = _ErrorClasses()
@@ -294,6 +328,95 @@ def parse_description(text):
     if iface is None:
         raise ValueError("no interface line")
     return iface
+
+
+# --- the API as attributes, from the descriptions --------------------------
+
+def _optional(typ):
+    return typ.startswith("?")
+
+
+class MethodProxy:
+    """A described method bound to a client: call it with keyword
+    parameters (a dict may come first) for its reply's parameters, or
+    .stream(...) for a "more" call's replies.  Parameter names are
+    checked against the description: an unknown one, or a missing one
+    that is not optional, is a TypeError before anything is sent."""
+
+    def __init__(self, client, method):
+        self._client = client
+        self.method = method
+        self.name = method.qualified
+        self.__name__ = method.name
+        self.__qualname__ = method.qualified
+        self.__doc__ = (f"{method.signature()}\n\n{method.doc}"
+                        if method.doc else method.signature())
+
+    def _params(self, parameters, kwargs):
+        params = dict(parameters or {}, **kwargs)
+        unknown = sorted(set(params) - set(self.method.inputs))
+        if unknown:
+            raise TypeError(f"{self.name}: unknown parameter(s) "
+                            f"{', '.join(unknown)}; it takes "
+                            f"{self.method.signature()}")
+        missing = [k for k, t in self.method.inputs.items()
+                   if not _optional(t) and k not in params]
+        if missing:
+            raise TypeError(f"{self.name}: missing parameter(s) "
+                            f"{', '.join(missing)}; it takes "
+                            f"{self.method.signature()}")
+        return params
+
+    def __call__(self, parameters=None, **kwargs):
+        return self._client.call(self.name, self._params(parameters, kwargs))
+
+    def stream(self, parameters=None, **kwargs):
+        """A "more" call: an iterator over each reply's parameters."""
+        return self._client.stream(self.name,
+                                   self._params(parameters, kwargs))
+
+    def oneway(self, parameters=None, **kwargs):
+        self._client.oneway(self.name, self._params(parameters, kwargs))
+
+    def __repr__(self):
+        return f"<MethodProxy {self.method.interface}." \
+            f"{self.method.signature()}>"
+
+
+class InterfaceProxy:
+    """A described interface bound to a client: its methods as
+    MethodProxy attributes, its errors as their exception classes
+    (subclasses of BerthError from berth.errors)."""
+
+    def __init__(self, client, interface):
+        self._client = client
+        self.interface = interface
+        self.name = interface.name
+        self.__doc__ = interface.doc
+        self._methods = {}
+
+    def __getattr__(self, attr):
+        if attr.startswith("_"):
+            raise AttributeError(attr)
+        iface = self.__dict__["interface"]
+        if attr in iface.methods:
+            proxy = self._methods.get(attr)
+            if proxy is None:
+                proxy = MethodProxy(self._client, iface.methods[attr])
+                self._methods[attr] = proxy
+            return proxy
+        if attr in iface.errors:
+            return errors[iface.errors[attr].qualified]
+        raise AttributeError(f"{iface.name} describes no method or error "
+                             f"{attr!r}")
+
+    def __dir__(self):
+        return sorted(set(self.interface.methods) |
+                      set(self.interface.errors) |
+                      set(object.__dir__(self)))
+
+    def __repr__(self):
+        return f"<InterfaceProxy {self.interface!r}>"
 
 
 # --- the client -----------------------------------------------------------
@@ -587,3 +710,34 @@ class Client:
         """Every method of every interface: {qualified name: Method}."""
         return {m.qualified: m for iface in self.describe().values()
                 for m in iface.methods.values()}
+
+    def interface(self, name):
+        """An InterfaceProxy for a described interface, by its full name
+        ("io.berth.Container") or its last part ("Container")."""
+        ifaces = self.describe()
+        if name not in ifaces:
+            found = [n for n in ifaces if n.rpartition(".")[2] == name]
+            if len(found) != 1:
+                raise AttributeError(
+                    f"berthd at {self.path} describes no interface "
+                    f"{name!r}" + (f" (ambiguous: {found})" if found
+                                   else ""))
+            name = found[0]
+        proxies = self.__dict__.setdefault("_proxies", {})
+        if name not in proxies or proxies[name].interface is not \
+                ifaces[name]:
+            proxies[name] = InterfaceProxy(self, ifaces[name])
+        return proxies[name]
+
+    def __getattr__(self, attr):
+        # Only capitalized names are interfaces: every other missing
+        # attribute is an ordinary AttributeError.
+        if not attr[:1].isupper():
+            raise AttributeError(attr)
+        return self.interface(attr)
+
+    def __dir__(self):
+        names = set(object.__dir__(self))
+        if self.__dict__.get("_interfaces"):
+            names |= {n.rpartition(".")[2] for n in self._interfaces}
+        return sorted(names)

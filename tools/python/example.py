@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """A tour of berth.py: who answers, a ping, the API as the daemon describes
-it, and an error caught by its name.
+it (and as attributes made from that), and an error caught by its class.
 
     BERTH_HOST=unix:///run/berth/berth.sock /usr/bin/python3 example.py
 """
@@ -23,8 +23,11 @@ def main():
         print(f"{info['product']} {info['version']} by {info['vendor']}"
               + (f" ({info['url']})" if info.get("url") else ""))
 
-        reply = client.call("io.berth.Service.Ping", payload="hello")
+        # Every described method is an attribute; call() takes any name.
+        reply = client.Service.Ping(payload="hello")
         print(f"ping: {reply['payload']!r}")
+        running = client.Container.List(all=False)["containers"]
+        print(f"{len(running)} container(s) running")
 
         for name, iface in client.describe().items():
             print(f"interface {name}: {len(iface.methods)} methods, "
@@ -32,10 +35,11 @@ def main():
             for method in iface.methods.values():
                 print(f"  {method.signature()}")
 
-        NotFound = berth.error_class("io.berth.Service.InterfaceNotFound")
+        # The described errors are classes of the interface's too.
+        NotFound = client.Service.InterfaceNotFound
         try:
-            client.call("io.berth.Service.GetInterfaceDescription",
-                        interface="io.example.Missing")
+            client.Service.GetInterfaceDescription(
+                interface="io.example.Missing")
         except NotFound as e:
             print(f"caught {e.name}: {e.message} "
                   f"(interface={e.parameters.get('interface')!r})")
