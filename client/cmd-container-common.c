@@ -300,37 +300,15 @@ parse_ulimit(const char *s, struct berth_error *err)
 	    (json_int_t)soft, "hard", (json_int_t)hard));
 }
 
+/* berthd checks -v as Docker's daemon does (binds, named and anonymous
+ * volumes, modes): the client only refuses an empty one. */
 char *
 parse_bind(const char *s, struct berth_error *err)
 {
-	const char *c1 = strchr(s, ':'), *c2, *opts;
-	size_t ctrlen;
-
-	if (c1 == NULL || s[0] != '/') {
-		if (s[0] == '/' || s[0] == '\0' || c1 == NULL)
-			berth_error_set(err, CLI_E_USAGE, 0, "invalid volume "
-			    "'%s': anonymous and named volumes are not "
-			    "supported yet: give HOST_PATH:CONTAINER_PATH", s);
-		else
-			berth_error_set(err, CLI_E_USAGE, 0, "invalid volume "
-			    "'%s': named volumes are not supported yet: the "
-			    "host path must be absolute", s);
+	if (s[0] == '\0' || s[0] == ':') {
+		berth_error_set(err, CLI_E_USAGE, 0, "invalid volume "
+		    "specification: '%s'", s);
 		return (NULL);
-	}
-	c2 = strchr(c1 + 1, ':');
-	ctrlen = c2 != NULL ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1);
-	if (ctrlen == 0 || c1[1] != '/') {
-		berth_error_set(err, CLI_E_USAGE, 0, "invalid volume '%s': the "
-		    "container path must be absolute", s);
-		return (NULL);
-	}
-	if (c2 != NULL) {
-		opts = c2 + 1;
-		if (strcmp(opts, "ro") != 0 && strcmp(opts, "rw") != 0) {
-			berth_error_set(err, CLI_E_USAGE, 0, "invalid volume "
-			    "'%s': unsupported mode '%s' (ro or rw)", s, opts);
-			return (NULL);
-		}
 	}
 	return (strdup(s));
 }
@@ -359,16 +337,29 @@ mount_key(const char *kv, size_t len, const char *keys, const char **val,
 	}
 }
 
+static bool
+mount_true(const char *v, size_t vlen)
+{
+	return (v == NULL || (vlen == 4 && strncmp(v, "true", 4) == 0) ||
+	    (vlen == 1 && *v == '1'));
+}
+
+/* --mount's keys, as Docker's CLI takes them, into a Mount ({type,
+ * source, target, read_only, bind_propagation, volume_nocopy,
+ * tmpfs_size, tmpfs_mode}); berthd checks the rest. */
 int
-parse_mount(const char *s, json_t *binds, json_t *tmpfs,
-    struct berth_error *err)
+parse_mount(const char *s, json_t *mounts, struct berth_error *err)
 {
 	char type[16] = "volume", src[4096] = "", dst[4096] = "";
-	char opts[256] = "";
-	bool ro = false;
+	char val[64];
 	const char *p = s, *comma, *v;
+	json_t *m = json_object();
 	size_t len, vlen;
+	int64_t n;
+	char *end;
 
+	if (m == NULL)
+		return (berth_error_sys(err, "--mount"));
 	for (; *p != '\0'; p = comma != NULL ? comma + 1 : p + len) {
 		comma = strchr(p, ',');
 		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
@@ -382,53 +373,57 @@ parse_mount(const char *s, json_t *binds, json_t *tmpfs,
 		    &vlen) && v != NULL && vlen < sizeof(dst))
 			snprintf(dst, sizeof(dst), "%.*s", (int)vlen, v);
 		else if (mount_key(p, len, "readonly|ro", &v, &vlen))
-			ro = v == NULL || (vlen == 4 && strncmp(v, "true",
-			    4) == 0) || (vlen == 1 && *v == '1');
-		else if (mount_key(p, len, "tmpfs-size", &v, &vlen) &&
-		    v != NULL && strlen(opts) + vlen + 8 < sizeof(opts))
-			snprintf(opts + strlen(opts), sizeof(opts) -
-			    strlen(opts), "%ssize=%.*s", *opts ? "," : "",
-			    (int)vlen, v);
-		else if (mount_key(p, len, "tmpfs-mode", &v, &vlen) &&
-		    v != NULL && strlen(opts) + vlen + 8 < sizeof(opts))
-			snprintf(opts + strlen(opts), sizeof(opts) -
-			    strlen(opts), "%smode=%.*s", *opts ? "," : "",
-			    (int)vlen, v);
+			json_object_set_new(m, "read_only", json_boolean(
+			    mount_true(v, vlen)));
+		else if (mount_key(p, len, "volume-nocopy", &v, &vlen))
+			json_object_set_new(m, "volume_nocopy", json_boolean(
+			    mount_true(v, vlen)));
 		else if (mount_key(p, len, "bind-propagation", &v, &vlen) &&
-		    v != NULL && vlen == 8 && strncmp(v, "rprivate", 8) == 0)
-			;	/* berth's binds are rprivate */
-		else
+		    v != NULL && vlen < sizeof(val)) {
+			snprintf(val, sizeof(val), "%.*s", (int)vlen, v);
+			json_object_set_new(m, "bind_propagation",
+			    json_string(val));
+		} else if (mount_key(p, len, "tmpfs-size", &v, &vlen) &&
+		    v != NULL && vlen < sizeof(val)) {
+			snprintf(val, sizeof(val), "%.*s", (int)vlen, v);
+			if (parse_ram_bytes(val, &n, err) < 0) {
+				json_decref(m);
+				return (-1);
+			}
+			json_object_set_new(m, "tmpfs_size", json_integer(n));
+		} else if (mount_key(p, len, "tmpfs-mode", &v, &vlen) &&
+		    v != NULL && vlen < sizeof(val)) {
+			snprintf(val, sizeof(val), "%.*s", (int)vlen, v);
+			n = (int64_t)strtoll(val, &end, 8);
+			if (*end != '\0' || val[0] == '\0') {
+				json_decref(m);
+				return (berth_error_set(err, CLI_E_USAGE, 0,
+				    "invalid argument \"%s\" for \"--mount\" "
+				    "flag: tmpfs-mode: not an octal mode", s));
+			}
+			json_object_set_new(m, "tmpfs_mode", json_integer(n));
+		} else {
+			json_decref(m);
 			return (berth_error_set(err, CLI_E_USAGE, 0, "invalid "
-			    "argument \"%s\" for \"--mount\" flag: unexpected "
-			    "key '%.*s'", s, (int)len, p));
+			    "argument \"%s\" for \"--mount\" flag: "
+			    "unexpected key '%.*s'", s, (int)len, p));
+		}
 	}
-	if (dst[0] != '/')
-		return (berth_error_set(err, CLI_E_USAGE, 0, "invalid argument "
-		    "\"%s\" for \"--mount\" flag: target is required and "
-		    "must be absolute", s));
-	if (strcmp(type, "bind") == 0) {
-		char bind[8200];
-
-		if (src[0] != '/')
+	if (dst[0] != '/' || (strcmp(type, "bind") == 0 && src[0] != '/')) {
+		json_decref(m);
+		if (dst[0] != '/')
 			return (berth_error_set(err, CLI_E_USAGE, 0, "invalid "
-			    "argument \"%s\" for \"--mount\" flag: a bind "
-			    "needs an absolute source", s));
-		snprintf(bind, sizeof(bind), "%s:%s%s", src, dst, ro ? ":ro" :
-		    "");
-		return (json_array_append_new(binds, json_string(bind)));
+			    "argument \"%s\" for \"--mount\" flag: target "
+			    "is required and must be absolute", s));
+		return (berth_error_set(err, CLI_E_USAGE, 0, "invalid "
+		    "argument \"%s\" for \"--mount\" flag: a bind needs an "
+		    "absolute source", s));
 	}
-	if (strcmp(type, "tmpfs") == 0) {
-		if (src[0] != '\0')
-			return (berth_error_set(err, CLI_E_USAGE, 0, "invalid "
-			    "argument \"%s\" for \"--mount\" flag: a tmpfs "
-			    "has no source", s));
-		if (ro)
-			snprintf(opts + strlen(opts), sizeof(opts) -
-			    strlen(opts), "%sro", *opts ? "," : "");
-		return (json_object_set_new(tmpfs, dst, json_string(opts)));
-	}
-	return (berth_error_set(err, CLI_E_USAGE, 0, "--mount type=%s is not "
-	    "supported yet (bind and tmpfs; named volumes come later)", type));
+	json_object_set_new(m, "type", json_string(type));
+	json_object_set_new(m, "target", json_string(dst));
+	if (src[0] != '\0')
+		json_object_set_new(m, "source", json_string(src));
+	return (json_array_append_new(mounts, m));
 }
 
 static const char *const signal_names[] = {

@@ -12,41 +12,56 @@
 #include "cleanup.h"
 #include "container.h"
 #include "image.h"
+#include "publish.h"
 
 /* The largest seccomp profile file taken (Docker's default is 20 KiB). */
 #define SECCOMP_PROFILE_MAX	(1 << 20)
 
 #define CREATE_FLAGS \
+	{ "add-host", 0, "NAME:IP", "Add a custom host-to-IP mapping " \
+	    "(NAME:IP or NAME=IP)" }, \
 	{ "cap-add", 0, "CAP", "Add Linux capabilities" }, \
 	{ "cap-drop", 0, "CAP", "Drop Linux capabilities" }, \
 	{ "cpu-shares", 'c', "N", "CPU shares (relative weight)" }, \
 	{ "cpus", 0, "DECIMAL", "Number of CPUs" }, \
 	{ "cpuset-cpus", 0, "CPUS", "CPUs in which to allow execution " \
 	    "(0-3, 0,1)" }, \
+	{ "dns", 0, "IP", "Set custom DNS servers" }, \
+	{ "dns-search", 0, "DOMAIN", "Set custom DNS search domains" }, \
 	{ "entrypoint", 0, "STRING", "Overwrite the default ENTRYPOINT of " \
 	    "the image" }, \
 	{ "env", 'e', "KEY=VALUE", "Set environment variables (KEY alone: " \
 	    "its value here)" }, \
 	{ "env-file", 0, "FILE", "Read in a file of environment variables" }, \
+	{ "expose", 0, "PORT[/PROTO]", "Expose a port or a range of ports " \
+	    "(80, 8000-8010/udp)" }, \
 	{ "hostname", 'h', "NAME", "Container host name" }, \
 	{ "init", 0, NULL, "Run an init inside the container that forwards " \
 	    "signals and reaps processes" }, \
 	{ "interactive", 'i', NULL, "Keep STDIN open even if not attached" }, \
+	{ "ip", 0, "IPV4", "IPv4 address on a user-defined network " \
+	    "(172.30.100.104)" }, \
 	{ "label", 'l', "KEY=VALUE", "Set meta data on a container" }, \
 	{ "label-file", 0, "FILE", "Read in a line delimited file of labels" }, \
 	{ "memory", 'm', "BYTES", "Memory limit (512m, 1g)" }, \
 	{ "memory-swap", 0, "BYTES", "Swap limit equal to memory plus swap: " \
 	    "'-1' to enable unlimited swap" }, \
-	{ "mount", 0, "type=bind|tmpfs,...", "Attach a filesystem mount to " \
-	    "the container (source, target, readonly, tmpfs-size, " \
-	    "tmpfs-mode)" }, \
+	{ "mount", 0, "type=bind|volume|tmpfs,...", "Attach a filesystem " \
+	    "mount to the container (source, target, readonly, " \
+	    "bind-propagation, volume-nocopy, tmpfs-size, tmpfs-mode)" }, \
 	{ "name", 0, "NAME", "Assign a name to the container" }, \
-	{ "network", 0, "MODE", "Connect a container to a network (none, " \
-	    "host)" }, \
+	{ "network", 0, "NETWORK", "Connect a container to a network " \
+	    "(bridge, none, host, container:NAME|ID, or a network's name)" }, \
+	{ "network-alias", 0, "ALIAS", "Add a network-scoped alias for the " \
+	    "container (user-defined networks)" }, \
 	{ "pids-limit", 0, "N", "Tune container pids limit (-1 for " \
 	    "unlimited)" }, \
 	{ "privileged", 0, NULL, "Give extended privileges to this " \
 	    "container" }, \
+	{ "publish", 'p', "PORTS", "Publish a container's port(s) to the " \
+	    "host: [IP:][HOSTPORT:]PORT[/PROTO], ports may be ranges" }, \
+	{ "publish-all", 'P', NULL, "Publish all exposed ports to random " \
+	    "ports" }, \
 	{ "read-only", 0, NULL, "Mount the container's root filesystem as " \
 	    "read only" }, \
 	{ "restart", 0, "POLICY", "Restart policy to apply when a container " \
@@ -62,8 +77,10 @@
 	{ "ulimit", 0, "NAME=SOFT[:HARD]", "Ulimit options" }, \
 	{ "user", 'u', "USER", "Username or UID (format: " \
 	    "<name|uid>[:<group|gid>])" }, \
-	{ "volume", 'v', "HOST:CONTAINER[:ro]", "Bind mount a volume (an " \
-	    "absolute host path)" }, \
+	{ "volume", 'v', "[SRC:]CONTAINER[:OPTS]", "Bind mount a volume " \
+	    "(a host path, a volume's name, or none: an anonymous volume)" }, \
+	{ "volumes-from", 0, "CONTAINER[:ro|rw]", "Mount volumes from the " \
+	    "specified container(s)" }, \
 	{ "workdir", 'w', "DIR", "Working directory inside the container" }
 
 static const struct args_flag cmd_create_flags[] = {
@@ -316,15 +333,6 @@ host_config(const struct args *a, struct berth_error *err)
 		goto oom;
 	if (args_has(a, "rm"))
 		json_object_set_new(h, "auto_remove", json_true());
-	if ((s = args_get(a, "network")) != NULL) {
-		if (strcmp(s, "none") != 0 && strcmp(s, "host") != 0) {
-			berth_error_set(err, CLI_E_USAGE, 0, "network \"%s\" is "
-			    "not supported yet: only --network none or host "
-			    "(networks come later)", s);
-			return (NULL);
-		}
-		json_object_set_new(h, "network_mode", json_string(s));
-	}
 	if ((s = args_get(a, "restart")) != NULL && *s != '\0') {
 		if ((rp = restart_policy(s, args_has(a, "rm"), err)) == NULL)
 			return (NULL);
@@ -418,7 +426,7 @@ host_config(const struct args *a, struct berth_error *err)
 		}
 	}
 	v = args_all(a, "volume", &nv);
-	if (nv > 0 || args_has(a, "mount")) {
+	if (nv > 0) {
 		json_t *b = json_array();
 		char *bind;
 
@@ -429,21 +437,23 @@ host_config(const struct args *a, struct berth_error *err)
 			json_array_append_new(b, json_string(bind));
 			free(bind);
 		}
-		v = args_all(a, "mount", &nv);
-		for (i = 0; i < nv; i++) {
-			json_t *t = json_object_get(h, "tmpfs");
+	}
+	v = args_all(a, "mount", &nv);
+	if (nv > 0) {
+		json_t *m = json_array();
 
-			if (t == NULL) {
-				t = json_object();
-				json_object_set_new(h, "tmpfs", t);
-			}
-			if (parse_mount(v[i], b, t, err) < 0)
+		json_object_set_new(h, "mounts", m);
+		for (i = 0; i < nv; i++)
+			if (parse_mount(v[i], m, err) < 0)
 				return (NULL);
-		}
-		if (json_object_size(json_object_get(h, "tmpfs")) == 0)
-			json_object_del(h, "tmpfs");
-		if (json_array_size(b) == 0)
-			json_object_del(h, "binds");
+	}
+	v = args_all(a, "volumes-from", &nv);
+	if (nv > 0) {
+		json_t *f = json_array();
+
+		json_object_set_new(h, "volumes_from", f);
+		for (i = 0; i < nv; i++)
+			json_array_append_new(f, json_string(v[i]));
 	}
 	return (steal_pointer(&h));
 oom:
@@ -561,6 +571,11 @@ container_create_params(const struct args *a,
 		json_object_set_new(cfg, "open_stdin", json_true());
 	if ((host = host_config(a, err)) == NULL)
 		return (NULL);
+	/* -p, --network and the like: publish.c. */
+	if (publish_network_options(a, cfg, host, err) < 0) {
+		json_decref(host);
+		return (NULL);
+	}
 	if (json_object_size(host) > 0)
 		json_object_set_new(cfg, "host", host);
 	else

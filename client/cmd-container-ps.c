@@ -11,6 +11,7 @@
 #include "cleanup.h"
 #include "container.h"
 #include "image.h"
+#include "listing.h"
 
 #define PS_FILTER_MAX	32
 
@@ -27,6 +28,7 @@ struct ps_filter {
 	int		 nancestors;
 	int64_t		 exited[PS_FILTER_MAX];
 	int		 nexited;
+	json_t		*args;		/* {key: [values]}, owning them */
 };
 
 static const char *const ps_states[] = {
@@ -34,75 +36,70 @@ static const char *const ps_states[] = {
 	"dead", NULL
 };
 
+static const char *const ps_filter_keys[] = {
+	"status", "name", "id", "label", "ancestor", "exited", NULL
+};
+
+/* One value of a known key into f; a bad value is Docker's
+ * "invalid filter 'key=value'". */
+static int
+ps_filter_add(void *arg, const char *key, const char *v,
+    struct berth_error *err)
+{
+	struct ps_filter *f = arg;
+	char *end;
+	int j;
+
+	if (strcmp(key, "status") == 0) {
+		for (j = 0; ps_states[j] != NULL; j++)
+			if (strcmp(ps_states[j], v) == 0)
+				break;
+		if (ps_states[j] == NULL)
+			return (berth_error_set(err, BERTH_E_INVALID_PARAM, 0,
+			    "invalid filter 'status=%s'", v));
+		if (f->nstatus < PS_FILTER_MAX)
+			f->status[f->nstatus++] = v;
+	} else if (strcmp(key, "name") == 0) {
+		if (f->nnames >= PS_FILTER_MAX)
+			return (0);
+		if (regcomp(&f->names[f->nnames], v, REG_EXTENDED |
+		    REG_NOSUB) != 0)
+			return (berth_error_set(err, BERTH_E_INVALID_PARAM, 0,
+			    "invalid filter 'name=%s'", v));
+		f->nnames++;
+	} else if (strcmp(key, "id") == 0) {
+		if (f->nids < PS_FILTER_MAX)
+			f->ids[f->nids++] = v;
+	} else if (strcmp(key, "label") == 0) {
+		if (f->nlabels < PS_FILTER_MAX)
+			f->labels[f->nlabels++] = v;
+	} else if (strcmp(key, "ancestor") == 0) {
+		if (f->nancestors < PS_FILTER_MAX)
+			f->ancestors[f->nancestors++] = v;
+	} else if (strcmp(key, "exited") == 0) {
+		if (f->nexited >= PS_FILTER_MAX)
+			return (0);
+		f->exited[f->nexited] = strtoll(v, &end, 10);
+		if (end == v || *end != '\0')
+			return (berth_error_set(err, BERTH_E_INVALID_PARAM, 0,
+			    "invalid filter 'exited=%s'", v));
+		f->nexited++;
+	}
+	return (0);
+}
+
 int
 ps_filter_parse(const char *const *values, int n, struct ps_filter **out,
     struct berth_error *err)
 {
 	struct ps_filter *f;
-	const char *v, *eq;
-	size_t klen;
-	char *end;
-	int i, j;
 
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return (berth_error_sys(err, "parse filters"));
-	for (i = 0; i < n; i++) {
-		v = values[i];
-		if ((eq = strchr(v, '=')) == NULL) {
-			berth_error_set(err, CLI_E_USAGE, 0,
-			    "bad format of filter (expected name=value)");
-			goto fail;
-		}
-		klen = (size_t)(eq - v);
-		eq++;
-#define KEY(k)	(klen == strlen(k) && strncmp(v, k, klen) == 0)
-		if (KEY("status")) {
-			for (j = 0; ps_states[j] != NULL; j++)
-				if (strcmp(ps_states[j], eq) == 0)
-					break;
-			if (ps_states[j] == NULL) {
-				berth_error_set(err, CLI_E_USAGE, 0, "invalid "
-				    "filter 'status=%s'", eq);
-				goto fail;
-			}
-			if (f->nstatus < PS_FILTER_MAX)
-				f->status[f->nstatus++] = eq;
-		} else if (KEY("name")) {
-			if (f->nnames < PS_FILTER_MAX) {
-				if (regcomp(&f->names[f->nnames], eq,
-				    REG_EXTENDED | REG_NOSUB) != 0) {
-					berth_error_set(err, CLI_E_USAGE, 0,
-					    "invalid filter 'name=%s'", eq);
-					goto fail;
-				}
-				f->nnames++;
-			}
-		} else if (KEY("id")) {
-			if (f->nids < PS_FILTER_MAX)
-				f->ids[f->nids++] = eq;
-		} else if (KEY("label")) {
-			if (f->nlabels < PS_FILTER_MAX)
-				f->labels[f->nlabels++] = eq;
-		} else if (KEY("ancestor")) {
-			if (f->nancestors < PS_FILTER_MAX)
-				f->ancestors[f->nancestors++] = eq;
-		} else if (KEY("exited")) {
-			if (f->nexited < PS_FILTER_MAX) {
-				f->exited[f->nexited] = strtoll(eq, &end, 10);
-				if (end == eq || *end != '\0') {
-					berth_error_set(err, CLI_E_USAGE, 0,
-					    "invalid filter 'exited=%s'", eq);
-					goto fail;
-				}
-				f->nexited++;
-			}
-		} else {
-			berth_error_set(err, CLI_E_USAGE, 0,
-			    "invalid filter '%.*s'", (int)klen, v);
-			goto fail;
-		}
-#undef KEY
-	}
+	/* The values stay in f->args, which f's pointers point into. */
+	if (filters_parse_allowed(values, n, ps_filter_keys, &f->args,
+	    err) < 0 || filters_each(f->args, ps_filter_add, f, err) < 0)
+		goto fail;
 	*out = f;
 	return (0);
 fail:
@@ -119,6 +116,8 @@ ps_filter_free(struct ps_filter *f)
 		return;
 	for (i = 0; i < f->nnames; i++)
 		regfree(&f->names[i]);
+	if (f->args != NULL)
+		json_decref(f->args);
 	free(f);
 }
 
@@ -355,8 +354,10 @@ ps_add_row(json_t *rows, const json_t *c, bool no_trunc, int64_t now)
 	    json_object_set_new(row, "LocalVolumes", json_string("0")) < 0 ||
 	    json_object_set_new(row, "Mounts", json_string("")) < 0 ||
 	    json_object_set_new(row, "Names", json_string(names)) < 0 ||
-	    json_object_set_new(row, "Networks", json_string("")) < 0 ||
-	    json_object_set_new(row, "Ports", json_string("")) < 0 ||
+	    json_object_set_new(row, "Networks", json_string(jstr(c,
+	    "networks"))) < 0 ||
+	    json_object_set_new(row, "Ports", json_string(jstr(c,
+	    "ports"))) < 0 ||
 	    json_object_set_new(row, "RunningFor", json_string(since)) < 0 ||
 	    json_object_set_new(row, "Size", json_string("0B")) < 0 ||
 	    json_object_set_new(row, "State", json_string(jstr(c,
@@ -472,7 +473,7 @@ cmd_ps_exec(struct cmd_ctx *ctx, const struct args *args)
 	struct ps_filter *filter = NULL;
 	bool all = args_has(args, "all"), no_trunc = args_has(args,
 	    "no-trunc");
-	int nf = 0, i, last = -1, rc;
+	int nf = 0, last = -1, rc;
 	char *end;
 
 	if (last_s != NULL) {
@@ -489,13 +490,14 @@ cmd_ps_exec(struct cmd_ctx *ctx, const struct args *args)
 		all = true;
 	fv = args_all(args, "filter", &nf);
 	if (ps_filter_parse(fv, nf, &filter, &err) < 0)
-		return (cli_usage_error(ctx, ctx->entry, "%s",
-		    berth_error_message(&err)));
-	for (i = 0; i < nf; i++)
-		if (strncmp(fv[i], "status=", 7) == 0 ||
-		    strncmp(fv[i], "exited=", 7) == 0)
-			all = true;
-	if ((p = json_pack("{s:b}", "all", all)) == NULL)
+		return (filters_fail(ctx, &err));
+	if (filter->nstatus > 0 || filter->nexited > 0)
+		all = true;
+	if (args_has(args, "quiet"))
+		format = "{{.ID}}";
+	if (listing_check_format(ctx, format) < 0)
+		rc = CLI_EXIT_ENGINE;
+	else if ((p = json_pack("{s:b}", "all", all)) == NULL)
 		rc = CLI_EXIT_ENGINE;
 	else if (cli_connect(ctx, &c, &err) < 0)
 		rc = cli_fail(ctx, &err);
@@ -508,24 +510,10 @@ cmd_ps_exec(struct cmd_ctx *ctx, const struct args *args)
 	else if ((rows = ps_rows(json_object_get(params, "containers"),
 	    filter, no_trunc, last, (int64_t)time(NULL), &err)) == NULL)
 		rc = cli_fail(ctx, &err);
-	else {
-		if (args_has(args, "quiet"))
-			format = "{{.ID}}";
-		else if (format != NULL && strcmp(format, "json") == 0)
-			format = "{{json .}}";
-		else if (format == NULL || *format == '\0' ||
-		    strcmp(format, "table") == 0)
-			format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t"
-			    "{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t"
-			    "{{.Names}}";
-		if (fmt_print_rows(ctx->out, format, rows, ps_headers,
-		    &err) < 0)
-			rc = berth_error_is(&err, BERTH_E_INVALID_PARAM) ?
-			    cli_usage_error(ctx, ctx->entry, "%s",
-			    berth_error_message(&err)) : cli_fail(ctx, &err);
-		else
-			rc = CLI_EXIT_OK;
-	}
+	else
+		rc = listing_print(ctx, format, "table {{.ID}}\t{{.Image}}\t"
+		    "{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t"
+		    "{{.Names}}", rows, ps_headers);
 	ps_filter_free(filter);
 	return (rc);
 }

@@ -294,9 +294,17 @@ cmd_kill_exec(struct cmd_ctx *ctx, const struct args *args)
 {
 	const char *s = args_get(args, "signal");
 
-	if (s != NULL && !signal_valid(s))
-		return (cli_usage_error(ctx, ctx->entry, "invalid signal: %s",
-		    s));
+	if (s != NULL && !signal_valid(s)) {
+		/* Docker's daemon refuses it: its words and exit code. */
+		struct berth_error err = BERTH_ERROR_INIT;
+		int rc;
+
+		berth_error_set(&err, "io.berth.Container.InvalidSignal", 0,
+		    "Invalid signal: %s", s);
+		rc = cli_fail_daemon(ctx, &err);
+		berth_error_clear(&err);
+		return (rc);
+	}
 	return (each_container(ctx, args, "io.berth.Container.Kill",
 	    kill_params, NULL));
 }
@@ -354,7 +362,7 @@ static const struct args_flag cmd_rm_flags[] = {
 	{ "force", 'f', NULL, "Force the removal of a running container "
 	    "(uses SIGKILL)" },
 	{ "volumes", 'v', NULL, "Remove anonymous volumes associated with "
-	    "the container (there are none yet)" },
+	    "the container" },
 	{ NULL, 0, NULL, NULL }
 };
 
@@ -374,8 +382,15 @@ const struct cmd_entry cmd_container_rm_entry =
 static json_t *
 rm_params(const struct args *args, const char *name)
 {
-	return (container_params(name, args_has(args, "force") ? "force" :
-	    NULL, args_has(args, "force") ? json_true() : NULL));
+	json_t *p = container_params(name, args_has(args, "force") ?
+	    "force" : NULL, args_has(args, "force") ? json_true() : NULL);
+
+	if (p != NULL && args_has(args, "volumes") &&
+	    json_object_set_new(p, "volumes", json_true()) < 0) {
+		json_decref(p);
+		return (NULL);
+	}
+	return (p);
 }
 
 static int
@@ -681,6 +696,7 @@ extern const struct cmd_entry cmd_container_stats_entry;
 extern const struct cmd_entry cmd_container_top_entry;
 extern const struct cmd_entry cmd_container_logs_entry;
 extern const struct cmd_entry cmd_container_ls_entry;
+extern const struct cmd_entry cmd_container_port_entry;
 extern const struct cmd_entry cmd_container_run_entry;
 
 static const struct cmd_entry *const cmd_container_subs[] = {
@@ -694,6 +710,7 @@ static const struct cmd_entry *const cmd_container_subs[] = {
 	&cmd_container_logs_entry,
 	&cmd_container_ls_entry,
 	&cmd_container_pause_entry,
+	&cmd_container_port_entry,
 	&cmd_container_prune_entry,
 	&cmd_container_rename_entry,
 	&cmd_container_restart_entry,

@@ -29,6 +29,8 @@ extern const struct cmd_entry cmd_rename_entry;
 extern const struct cmd_entry cmd_unpause_entry;
 extern const struct cmd_entry cmd_load_entry;
 extern const struct cmd_entry cmd_logs_entry;
+extern const struct cmd_entry cmd_network_entry;
+extern const struct cmd_entry cmd_port_entry;
 extern const struct cmd_entry cmd_ps_entry;
 extern const struct cmd_entry cmd_restart_entry;
 extern const struct cmd_entry cmd_rm_entry;
@@ -43,6 +45,7 @@ extern const struct cmd_entry cmd_system_entry;
 extern const struct cmd_entry cmd_tag_entry;
 extern const struct cmd_entry cmd_top_entry;
 extern const struct cmd_entry cmd_version_entry;
+extern const struct cmd_entry cmd_volume_entry;
 extern const struct cmd_entry cmd_wait_entry;
 
 const struct cmd_entry *const cmd_table[] = {
@@ -65,7 +68,9 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_kill_entry,
 	&cmd_load_entry,
 	&cmd_logs_entry,
+	&cmd_network_entry,
 	&cmd_pause_entry,
+	&cmd_port_entry,
 	&cmd_ps_entry,
 	&cmd_rename_entry,
 	&cmd_restart_entry,
@@ -82,6 +87,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_top_entry,
 	&cmd_unpause_entry,
 	&cmd_version_entry,
+	&cmd_volume_entry,
 	&cmd_wait_entry,
 	NULL
 };

@@ -50,12 +50,10 @@ json_t	*parse_ulimit(const char *s, struct berth_error *err);
  * after printing the usage error. */
 int	time_param(struct cmd_ctx *ctx, json_t *params, const char *key,
 	    const char *value, int64_t now_ns);
-/* -v HOST:CTR[:ro|rw] checked (bind mounts only); the bind as sent. */
+/* -v as sent (berthd checks it); NULL for an empty one. */
 char	*parse_bind(const char *s, struct berth_error *err);
-/* --mount type=bind|tmpfs,...: a bind ("HOST:CTR[:ro]") appended to
- * binds, or a tmpfs (path: options) set in tmpfs. */
-int	parse_mount(const char *s, json_t *binds, json_t *tmpfs,
-	    struct berth_error *err);
+/* --mount type=bind|volume|tmpfs,...: a Mount appended to mounts. */
+int	parse_mount(const char *s, json_t *mounts, struct berth_error *err);
 /* Signal names and numbers as Docker takes them: "KILL", "SIGKILL", "9". */
 bool	signal_valid(const char *s);
 /* Docker's logs timestamp: RFC3339Nano with 9 digits, in UTC. */

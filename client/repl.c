@@ -234,6 +234,28 @@ complete_images(struct repl *r, struct strv *sv, const char *prefix)
 	    prefix);
 }
 
+/* Networks by name and id (io.berth.Network.List, which takes no
+ * "all"). */
+static void
+complete_networks(struct repl *r, struct strv *sv, const char *prefix)
+{
+	cleanup_reply struct berth_reply reply = BERTH_REPLY_INIT;
+	const msgpack_object *list, *n;
+	uint32_t i;
+
+	if (repl_call(r, "io.berth.Network.List", NULL, &reply) < 0 ||
+	    (list = array_of(reply.parameters, "networks")) == NULL)
+		return;
+	for (i = 0; i < list->via.array.size; i++) {
+		n = berth_map_get(&list->via.array.ptr[i], "name");
+		if (is_str(n) && n->via.str.size > 0)
+			strv_add_len(sv, n->via.str.ptr, n->via.str.size,
+			    prefix);
+		add_id(sv, berth_map_get(&list->via.array.ptr[i], "id"),
+		    prefix);
+	}
+}
+
 /* The methods of one interface, from its description. */
 static void
 load_interface_methods(struct repl *r, struct strv *all, const char *name,
@@ -305,6 +327,7 @@ enum complete_kind {
 	COMPLETE_IMAGES,
 	COMPLETE_OBJECTS,	/* inspect: either */
 	COMPLETE_METHODS,
+	COMPLETE_NETWORKS,
 };
 
 /* What the positional argument pos of a command is, from the words of
@@ -351,6 +374,8 @@ usage_kind(const char *usage, int pos)
 		return (COMPLETE_IMAGES);
 	if (strcmp(word, "METHOD") == 0)
 		return (COMPLETE_METHODS);
+	if (strcmp(word, "NETWORK") == 0)
+		return (COMPLETE_NETWORKS);
 	return (COMPLETE_NONE);
 }
 
@@ -480,6 +505,9 @@ complete_words(struct repl *r, struct strv *sv, const char **words, int n,
 		break;
 	case COMPLETE_METHODS:
 		complete_methods(r, sv, prefix);
+		break;
+	case COMPLETE_NETWORKS:
+		complete_networks(r, sv, prefix);
 		break;
 	case COMPLETE_NONE:
 		break;

@@ -15,8 +15,10 @@
 #include "json-pack.h"
 #include "json-util.h"
 #include "message.h"
+#include "network.h"
 #include "peer.h"
 #include "reference.h"
+#include "volume.h"
 
 static int
 param_container(const struct call *call, char *buf, size_t size,
@@ -52,63 +54,6 @@ param_str(const struct call *call, const char *key, char *buf, size_t size)
 	return (buf);
 }
 
-/* msgpack to JSON, for configs (maps, arrays, strings, ints, bools). */
-static json_t *
-to_json(const msgpack_object *o)
-{
-	json_t *j;
-	uint32_t i;
-
-	switch (o->type) {
-	case MSGPACK_OBJECT_NIL:
-		return (json_null());
-	case MSGPACK_OBJECT_BOOLEAN:
-		return (json_boolean(o->via.boolean));
-	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		return (json_integer((json_int_t)o->via.u64));
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		return (json_integer(o->via.i64));
-	case MSGPACK_OBJECT_FLOAT32:
-	case MSGPACK_OBJECT_FLOAT64:
-		return (json_real(o->via.f64));
-	case MSGPACK_OBJECT_STR:
-		return (json_stringn(o->via.str.ptr, o->via.str.size));
-	case MSGPACK_OBJECT_ARRAY:
-		if ((j = json_array()) == NULL)
-			return (NULL);
-		for (i = 0; i < o->via.array.size; i++)
-			if (json_array_append_new(j, to_json(
-			    &o->via.array.ptr[i])) < 0) {
-				json_decref(j);
-				return (NULL);
-			}
-		return (j);
-	case MSGPACK_OBJECT_MAP:
-		if ((j = json_object()) == NULL)
-			return (NULL);
-		for (i = 0; i < o->via.map.size; i++) {
-			const msgpack_object_kv *kv = &o->via.map.ptr[i];
-			char *k;
-
-			if (kv->key.type != MSGPACK_OBJECT_STR ||
-			    (k = strndup(kv->key.via.str.ptr,
-			    kv->key.via.str.size)) == NULL) {
-				json_decref(j);
-				return (NULL);
-			}
-			if (json_object_set_new(j, k, to_json(&kv->val)) < 0) {
-				free(k);
-				json_decref(j);
-				return (NULL);
-			}
-			free(k);
-		}
-		return (j);
-	default:
-		return (NULL);
-	}
-}
-
 int
 container_api_create(struct daemon *d, struct peer *p,
     const struct call *call, msgpack_packer *pk, struct berth_error *err)
@@ -129,7 +74,7 @@ container_api_create(struct daemon *d, struct peer *p,
 	}
 	if (n != NULL && n[0] == '/')
 		n++;
-	config = to_json(msgpack_map_get(call->parameters, "config"));
+	config = msgpack_to_json(msgpack_map_get(call->parameters, "config"));
 	if (config == NULL) {
 		berth_error_set(err, CTR_E_CONFIG, 0, "config: not "
 		    "representable");
@@ -324,11 +269,15 @@ container_api_remove(struct daemon *d, struct peer *p,
     const struct call *call, msgpack_packer *pk, struct berth_error *err)
 {
 	const msgpack_object *f = msgpack_map_get(call->parameters, "force");
+	const msgpack_object *v = msgpack_map_get(call->parameters,
+	    "volumes");
 	struct container *c;
 	int rc;
 
 	if (find(d, call, &c, err) < 0)
 		return (-1);
+	if (v != NULL && v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean)
+		c->remove_volumes = true;
 	rc = container_remove(c, f != NULL && f->type ==
 	    MSGPACK_OBJECT_BOOLEAN && f->via.boolean, err);
 	if (rc < 0)
@@ -428,13 +377,15 @@ container_api_list(struct daemon *d, struct peer *p, const struct call *call,
 	msgpack_pack_array(pk, n);
 	/* Newest first, as docker ps lists them. */
 	TAILQ_FOREACH_REVERSE(c, &d->containers, container_list, entry) {
-		cleanup_free char *cmd = NULL;
+		cleanup_free char *cmd = NULL, *ports = NULL, *nets = NULL;
 
 		if (!all && c->state != CTR_RUNNING && !container_restarting(c))
 			continue;
 		cmd = container_command(c);
+		ports = network_ports_text(c);
+		nets = network_names_text(c);
 		status_of(c, status, sizeof(status));
-		msgpack_pack_map(pk, 10);
+		msgpack_pack_map(pk, 12);
 		pack_kv_str(pk, "id", c->id);
 		pack_str(pk, "names");
 		msgpack_pack_array(pk, 1);
@@ -453,6 +404,8 @@ container_api_list(struct daemon *d, struct peer *p, const struct call *call,
 		msgpack_pack_int(pk, c->exit_code);
 		pack_str(pk, "labels");
 		pack_json_map(pk, json_object_get(c->config, "labels"));
+		pack_kv_str(pk, "ports", ports != NULL ? ports : "");
+		pack_kv_str(pk, "networks", nets != NULL ? nets : "");
 	}
 	return (0);
 }
@@ -518,7 +471,7 @@ host_config_doc(json_t *host)
 	return (json_pack("{s:o, s:s, s:{s:s, s:I}, s:b, s:o, s:o, s:o, "
 	    "s:I, s:I, s:I, s:I, s:s, s:o, s:b, s:b, s:o, s:o, s:o}",
 	    "Binds", host_get(host, "binds"),
-	    "NetworkMode", mode != NULL ? mode : "none",
+	    "NetworkMode", mode != NULL ? mode : "bridge",
 	    "RestartPolicy",
 	    "Name", json_string_value(json_object_get(rp, "name")) != NULL ?
 	    json_string_value(json_object_get(rp, "name")) : "no",
@@ -546,34 +499,6 @@ host_config_doc(json_t *host)
 	    "Tmpfs", host_get(host, "tmpfs"),
 	    "Ulimits", json_array_size(ulimits) > 0 ? ulimits :
 	    (json_decref(ulimits), json_null())));
-}
-
-/* Mounts: the binds ("HOST:CTR[:ro|rw]") as Docker lists them. */
-static json_t *
-mounts_doc(json_t *host)
-{
-	json_t *out = json_array(), *b;
-	char *dup, *ctr, *mode;
-	size_t i;
-
-	json_array_foreach(json_object_get(host, "binds"), i, b) {
-		if (json_string_value(b) == NULL ||
-		    (dup = strdup(json_string_value(b))) == NULL)
-			continue;
-		ctr = strchr(dup, ':');
-		if (ctr != NULL) {
-			*ctr++ = '\0';
-			if ((mode = strchr(ctr, ':')) != NULL)
-				*mode++ = '\0';
-			json_array_append_new(out, json_pack("{s:s, s:s, s:s, "
-			    "s:s, s:b, s:s}", "Type", "bind", "Source", dup,
-			    "Destination", ctr, "Mode", mode != NULL ? mode :
-			    "", "RW", mode == NULL || strstr(mode, "ro") ==
-			    NULL, "Propagation", "rprivate"));
-		}
-		free(dup);
-	}
-	return (out);
 }
 
 static json_t *
@@ -661,7 +586,10 @@ inspect_doc(struct container *c)
 	    json_object_set_new(doc, "Driver", json_string("overlay")) < 0 ||
 	    json_object_set_new(doc, "Config", config) < 0 ||
 	    json_object_set_new(doc, "HostConfig", hostc) < 0 ||
-	    json_object_set_new(doc, "Mounts", mounts_doc(host)) < 0) {
+	    json_object_set_new(doc, "Mounts",
+	    container_mounts_doc(c)) < 0 ||
+	    json_object_set_new(doc, "NetworkSettings",
+	    network_settings_doc(c)) < 0) {
 		if (doc != NULL)
 			json_decref(doc);
 		return (NULL);

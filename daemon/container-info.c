@@ -343,8 +343,8 @@ bad_args(const char *kind, struct berth_error *err)
 }
 
 /* The snapshot the args name, opened (no database in a helper). */
-static int
-arg_snapshot(const msgpack_object *args, const char *kind,
+int
+container_arg_snapshot(const msgpack_object *args, const char *kind,
     struct snapshot *snap, struct berth_error *err)
 {
 	const msgpack_object *lv = msgpack_map_get(args, "lowers");
@@ -422,7 +422,7 @@ container_diff_child(const msgpack_object *args, struct job_child *jc,
 	int rc;
 
 	(void)jc;
-	if (arg_snapshot(args, "container-diff", &snap, err) < 0)
+	if (container_arg_snapshot(args, "container-diff", &snap, err) < 0)
 		return (-1);
 	msgpack_sbuffer_init(&dp.sb);
 	msgpack_packer_init(&dp.pk, &dp.sb, msgpack_sbuffer_write);
@@ -457,7 +457,7 @@ container_export_child(const msgpack_object *args, struct job_child *jc,
 	int rc;
 
 	(void)jc;
-	if (arg_snapshot(args, "container-export", &snap, err) < 0)
+	if (container_arg_snapshot(args, "container-export", &snap, err) < 0)
 		return (-1);
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL,
 	    MS_REC | MS_PRIVATE, NULL) < 0)

@@ -12,6 +12,7 @@
 #include "error.h"
 
 struct job_child;
+struct snapshot;
 
 int	container_api_top(struct daemon *, struct peer *,
 	    const struct call *, msgpack_packer *, struct berth_error *);
@@ -36,5 +37,10 @@ int	container_diff_child(const msgpack_object *args, struct job_child *c,
 int	container_export_child(const msgpack_object *args,
 	    struct job_child *c, msgpack_packer *result,
 	    struct berth_error *err);
+
+/* In a helper: the snapshot that args' {snapdir, id, lowers} name,
+ * opened (kind names the helper in errors). */
+int	container_arg_snapshot(const msgpack_object *args, const char *kind,
+	    struct snapshot *snap, struct berth_error *err);
 
 #endif

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "seccomp.h"
 #include "snapshot.h"
 #include "spec.h"
+#include "volume.h"
 
 #define DEFAULT_PATH \
 	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -223,8 +225,8 @@ set_caps(struct container *c, struct rt_spec *spec, struct berth_error *err)
 	return (0);
 }
 
-static int
-add_mount(struct rt_spec *spec, const char *dst, const char *type,
+int
+spec_add_mount(struct rt_spec *spec, const char *dst, const char *type,
     const char *src, const char *const *opts, size_t nopts,
     struct berth_error *err)
 {
@@ -245,70 +247,6 @@ add_mount(struct rt_spec *spec, const char *dst, const char *type,
 	}
 	spec->nmounts++;
 	return (mount_options_parse(m, opts, nopts, err));
-}
-
-/* -v HOST:CONTAINER[:ro|rw], --tmpfs PATH[:OPTS]. */
-static int
-set_mounts(struct container *c, struct rt_spec *spec,
-    struct berth_error *err)
-{
-	json_t *binds = host_setting(c, "binds"), *tmpfs = host_setting(c,
-	    "tmpfs"), *x;
-	const char *key;
-	size_t i;
-
-	json_array_foreach(binds, i, x) {
-		cleanup_free char *copy = strdup(json_string_value(x) != NULL ?
-		    json_string_value(x) : "");
-		const char *opts[2] = { "rbind", "rw" };
-		char *dst, *mode;
-
-		if (copy == NULL)
-			return (berth_error_sys(err, "binds"));
-		if (copy[0] != '/' || (dst = strchr(copy, ':')) == NULL)
-			return (bad(err, "binds", "invalid bind mount %s: "
-			    "HOST:CONTAINER[:ro] with an absolute host path "
-			    "(named volumes are not supported yet)",
-			    json_string_value(x)));
-		*dst++ = '\0';
-		if ((mode = strchr(dst, ':')) != NULL) {
-			*mode++ = '\0';
-			if (strcmp(mode, "ro") == 0)
-				opts[1] = "ro";
-			else if (strcmp(mode, "rw") != 0)
-				return (bad(err, "binds", "invalid mode in %s",
-				    json_string_value(x)));
-		}
-		if (dst[0] != '/')
-			return (bad(err, "binds", "invalid bind mount %s: the "
-			    "container path must be absolute",
-			    json_string_value(x)));
-		if (add_mount(spec, dst, "bind", copy, opts, 2, err) < 0)
-			return (-1);
-	}
-	json_object_foreach(tmpfs, key, x) {
-		cleanup_free char *o = NULL;
-		const char *opts[16];
-		size_t n = 0;
-		char *tok, *save;
-
-		if (key[0] != '/')
-			return (bad(err, "tmpfs", "invalid tmpfs path %s: it "
-			    "must be absolute", key));
-		if (asprintf(&o, "nosuid,nodev,noexec%s%s",
-		    json_string_length(x) > 0 ? "," : "",
-		    json_string_value(x) != NULL ? json_string_value(x) :
-		    "") < 0) {
-			o = NULL;
-			return (berth_error_sys(err, "tmpfs"));
-		}
-		for (tok = strtok_r(o, ",", &save); tok != NULL && n < 16;
-		    tok = strtok_r(NULL, ",", &save))
-			opts[n++] = tok;
-		if (add_mount(spec, key, "tmpfs", "tmpfs", opts, n, err) < 0)
-			return (-1);
-	}
-	return (0);
 }
 
 static const struct {
@@ -428,7 +366,7 @@ set_init(struct container *c, struct rt_spec *spec, struct berth_error *err)
 		berth_error_param_str(err, "path", path);
 		return (berth_error_param_str(err, "field", "init"));
 	}
-	if (add_mount(spec, INIT_TARGET, "bind", path, opts,
+	if (spec_add_mount(spec, INIT_TARGET, "bind", path, opts,
 	    sizeof(opts) / sizeof(opts[0]), err) < 0)
 		return (-1);
 	for (n = 0; spec->process.args[n] != NULL; n++)
@@ -453,7 +391,7 @@ container_spec(struct container *c, const struct snapshot *snap,
 {
 	json_t *v;
 	const char *hostname;
-	char shortid[13];
+	char shortid[13], hostbuf[HOST_NAME_MAX + 1] = "";
 
 	memcpy(shortid, c->id, 12);
 	shortid[12] = '\0';
@@ -465,6 +403,12 @@ container_spec(struct container *c, const struct snapshot *snap,
 	spec->root_readonly = json_is_true(host_setting(c, "read_only"));
 	v = json_object_get(c->config, "hostname");
 	hostname = json_string_length(v) > 0 ? json_string_value(v) : shortid;
+	/* With the host's network, the host's name (Docker's). */
+	if (json_string_length(v) == 0 && json_is_string(host_setting(c,
+	    "network_mode")) && strcmp(json_string_value(host_setting(c,
+	    "network_mode")), "host") == 0 && gethostname(hostbuf,
+	    sizeof(hostbuf)) == 0)
+		hostname = hostbuf;
 	free(spec->hostname);
 	if ((spec->hostname = strdup(hostname)) == NULL)
 		return (berth_error_sys(err, "hostname"));
@@ -497,7 +441,8 @@ container_spec(struct container *c, const struct snapshot *snap,
 		spec->cgroup_path = NULL;
 		return (berth_error_sys(err, "cgroup path"));
 	}
-	if (set_caps(c, spec, err) < 0 || set_mounts(c, spec, err) < 0 ||
+	if (set_caps(c, spec, err) < 0 ||
+	    container_mounts_spec(c, spec, err) < 0 ||
 	    set_rlimits(c, spec, err) < 0 || set_resources(c, spec, err) < 0 ||
 	    set_init(c, spec, err) < 0)
 		return (-1);

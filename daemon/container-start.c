@@ -28,12 +28,15 @@
 #include "container.h"
 #include "daemon.h"
 #include "events.h"
+#include "job.h"
 #include "log.h"
+#include "network.h"
 #include "message.h"
 #include "peer.h"
 #include "snapshot.h"
 #include "spawn.h"
 #include "spec.h"
+#include "volume.h"
 
 /* A Start call waiting for the outcome. */
 struct start_wait {
@@ -51,6 +54,7 @@ struct ctr_start {
 	bool			 tty;
 	int			 out[2], errp[2], in[2];
 	struct start_wait_list	 waits;
+	struct job		*prep;		/* copy-up before the spawn */
 };
 
 static void
@@ -131,6 +135,8 @@ start_free(struct ctr_start *s, struct start_wait_list *l)
 		w->s = NULL;
 		TAILQ_INSERT_TAIL(l, w, entry);
 	}
+	if (s->prep != NULL)
+		job_cancel(s->prep);
 	if (s->ev != NULL)
 		event_free(s->ev);
 	rt_spawn_pending_free(s->sp);
@@ -139,8 +145,10 @@ start_free(struct ctr_start *s, struct start_wait_list *l)
 		close_fd(&s->errp[i]);
 		close_fd(&s->in[i]);
 	}
-	if (s->c != NULL)
+	if (s->c != NULL) {
 		s->c->start = NULL;
+		s->c->policy_start = false;
+	}
 	free(s);
 }
 
@@ -154,6 +162,8 @@ container_start_cancel(struct container *c, const char *why)
 		return;
 	log_info("container", "%.12s: start abandoned: %s", c->id, why);
 	start_free(c->start, &l);
+	network_container_teardown(c);
+	container_mounts_stopped(c);
 	berth_error_set(&err, CTR_E_STATE, 0, "container %s was not started: "
 	    "%s", c->name, why);
 	berth_error_param_str(&err, "container", c->name);
@@ -338,7 +348,8 @@ start_begin(struct container *c, struct ctr_start *s, struct berth_error *err)
 	s->tty = json_is_true(json_object_get(c->config, "tty"));
 	open_stdin = json_is_true(json_object_get(c->config, "open_stdin"));
 	spec.process.terminal = s->tty;
-	if (container_logs_open(c, err) < 0)
+	if (container_logs_open(c, err) < 0 ||
+	    network_container_setup(c, &spec, err) < 0)
 		goto out;
 	if (!s->tty && (output_fifo(c, CTR_STDOUT_FIFO, s->out, err) < 0 ||
 	    output_fifo(c, CTR_STDERR_FIFO, s->errp, err) < 0))
@@ -402,14 +413,46 @@ container_start(struct container *c, struct berth_error *err)
 	TAILQ_INIT(&s->waits);
 	s->c = c;
 	c->start = s;
-	if ((rc = start_begin(c, s, err)) < 0) {
+	/* The volumes first: a copy-up runs in a helper, and the spawn
+	 * waits for it (container_start_continue). */
+	if ((rc = container_mounts_prepare(c, &s->prep, err)) == 0)
+		rc = start_begin(c, s, err);
+	if (rc < 0) {
 		start_free(s, &l);
 		/* The runtime refused before any child ran: an exit with
 		 * Docker's code, as a failed exec (c may be gone after,
 		 * with auto-remove). */
 		if (rc == -2)
 			spawn_failed(c, err);
+		else {
+			network_container_teardown(c);
+			container_mounts_stopped(c);
+		}
 		return (-1);
 	}
 	return (0);
+}
+
+void
+container_start_continue(struct container *c, struct berth_error *err)
+{
+	struct start_wait_list l = TAILQ_HEAD_INITIALIZER(l);
+	struct ctr_start *s = c->start;
+	struct daemon *d = c->d;
+	int rc = -1;
+
+	if (s == NULL)
+		return;
+	s->prep = NULL;		/* over: nothing to cancel */
+	if (!berth_error_isset(err) && (rc = start_begin(c, s, err)) == 0)
+		return;
+	start_free(s, &l);
+	if (rc == -2)
+		spawn_failed(c, err);	/* c may be gone after */
+	else {
+		network_container_teardown(c);
+		container_mounts_stopped(c);
+	}
+	answer(&l, err);
+	daemon_idle_check(d);
 }

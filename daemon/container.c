@@ -45,12 +45,14 @@
 #include "job.h"
 #include "json-util.h"
 #include "log.h"
+#include "network.h"
 #include "message.h"
 #include "peer.h"
 #include "snapshot.h"
 #include "spawn.h"
 #include "spec.h"
 #include "store.h"
+#include "volume.h"
 
 struct ctr_wait {
 	TAILQ_ENTRY(ctr_wait)	 entry;
@@ -188,7 +190,7 @@ static json_t *
 record_of(struct container *c)
 {
 	return (json_pack("{s:O, s:O?, s:s, s:i, s:b, s:b, s:s?, s:I, s:I, "
-	    "s:I, s:i, s:b, s:I}",
+	    "s:I, s:i, s:b, s:I, s:O?}",
 	    "config", c->config, "image_config", c->image_config,
 	    "state", container_state_name(c->state), "exit_code", c->exit_code,
 	    "oom_killed", c->oom_killed, "paused", c->paused,
@@ -198,7 +200,8 @@ record_of(struct container *c)
 	    "pid", (json_int_t)c->pid,
 	    "restart_count", c->restart_count,
 	    "manually_stopped", c->manually_stopped,
-	    "pid_start", (json_int_t)c->pid_start));
+	    "pid_start", (json_int_t)c->pid_start,
+	    "net", c->net_state));
 }
 
 int
@@ -368,8 +371,10 @@ check_restart_policy(json_t *config, struct berth_error *err)
 bool
 container_restarting(struct container *c)
 {
-	return (c->restart_timer != NULL &&
-	    evtimer_pending(c->restart_timer, NULL));
+	/* Waiting for its turn, or being started by the policy. */
+	return ((c->restart_timer != NULL &&
+	    evtimer_pending(c->restart_timer, NULL)) ||
+	    (c->start != NULL && c->policy_start));
 }
 
 void
@@ -420,8 +425,10 @@ restart_cb(evutil_socket_t fd, short what, void *arg)
 	c->restart_count++;
 	log_info("container", "%.12s (%s): restart %d (policy %s)", c->id,
 	    c->name, c->restart_count, restart_name(c->config));
+	c->policy_start = true;
 	if (container_start(c, &err) == 0)
 		return;
+	c->policy_start = false;
 	log_warn("container", "%.12s: restart: %s", c->id,
 	    berth_error_message(&err));
 	berth_error_clear(&err);
@@ -549,6 +556,7 @@ container_new(struct daemon *d)
 		return (NULL);
 	c->d = d;
 	c->pidfd = c->out_fd = c->err_fd = c->oom_fd = c->log_dirfd = -1;
+	c->netns_fd = -1;
 	TAILQ_INIT(&c->waits);
 	TAILQ_INIT(&c->follows);
 	TAILQ_INIT(&c->attaches);
@@ -598,6 +606,10 @@ container_create(struct daemon *d, const char *name, json_t *config,
 		berth_error_sys(err, "create container");
 		goto fail;
 	}
+	/* -v, --mount, --volumes-from, VOLUME: checked and resolved once,
+	 * anonymous volumes named, before anything is made. */
+	if (container_mounts_resolve(c, err) < 0)
+		goto fail;
 	if (container_snapshot(c, true, &snap, err) < 0)
 		goto fail;
 	/* The spec is built now once, so that a bad bind, ulimit,
@@ -622,8 +634,11 @@ container_create(struct daemon *d, const char *name, json_t *config,
 	row.image = c->image_id;
 	row.created = c->created_ns;
 	row.record = text;
-	if (db_container_add(store_db(d->store), &row, err) < 0)
+	if (container_mounts_register(c, err) < 0 ||
+	    db_container_add(store_db(d->store), &row, err) < 0) {
+		container_mounts_release(c, true);
 		goto undo;
+	}
 	TAILQ_INSERT_TAIL(&d->containers, c, entry);
 	event_container(c, "create", NULL);
 	*out = c;
@@ -674,6 +689,7 @@ release_running(struct container *c)
 		close(c->pidfd);
 		c->pidfd = -1;
 	}
+	network_container_teardown(c);
 	if (c->cgroup != NULL) {
 		if (cgroup_destroy(c->cgroup, &err) < 0)
 			log_warn("container", "%.12s: remove cgroup: %s",
@@ -701,6 +717,7 @@ container_exited(struct container *c, int code, const char *why)
 		c->oom_killed = true;
 	berth_error_clear(&err);
 	release_running(c);
+	container_mounts_stopped(c);
 	c->state = CTR_EXITED;
 	c->paused = false;
 	c->exit_code = code;
@@ -977,6 +994,10 @@ remove_now(struct container *c, struct berth_error *err)
 
 	if (db_container_delete(store_db(d->store), c->id, err) < 0)
 		return (berth_error_wrap(err, "remove %.12s", c->id));
+	/* rm -v and --rm take its anonymous volumes along. */
+	container_mounts_release(c, c->remove_volumes ||
+	    json_is_true(json_object_get(json_object_get(c->config, "host"),
+	    "auto_remove")));
 	container_cancel_restart(c);
 	event_container(c, "destroy", NULL);
 	container_logs_close(c);
@@ -1134,6 +1155,7 @@ container_free(struct container *c)
 		json_decref(c->config);
 	if (c->image_config != NULL)
 		json_decref(c->image_config);
+	json_decref(c->net_state);
 	free(c->name);
 	free(c->error);
 	free(c);
@@ -1232,6 +1254,8 @@ load_one(struct daemon *d, const struct db_container *row,
 	c->pid_start = json_integer_value(json_object_get(rec, "pid_start"));
 	c->finished_ns = json_integer_value(json_object_get(rec,
 	    "finished_ns"));
+	if (json_is_object(json_object_get(rec, "net")))
+		c->net_state = json_incref(json_object_get(rec, "net"));
 	if (c->name == NULL || !json_is_object(c->config)) {
 		container_free(c);
 		return (berth_error_set(err, STORE_E_DATABASE, 0, "container "
@@ -1334,6 +1358,8 @@ containers_init(struct daemon *d, struct berth_error *err)
 	db_container_list_free(rows, n);
 	if (rc == 0)
 		sweep(d, dir);
+	if (rc == 0)
+		rc = volumes_init(d, err);
 	return (rc);
 }
 

@@ -58,6 +58,7 @@ struct ctr_attach;
 struct ctr_exec;
 struct stdio_input;
 struct ctr_start;
+struct dns_listener;
 
 TAILQ_HEAD(ctr_wait_list, ctr_wait);
 TAILQ_HEAD(ctr_follow_list, ctr_follow);
@@ -107,10 +108,13 @@ struct container {
 	void			*oom_event;	/* struct cgroup_event */
 
 	bool			 removing;	/* remove once it exited */
+	bool			 remove_volumes;	/* and its anonymous
+						 * volumes (rm -v) */
 	bool			 stopping;	/* a stop was asked */
 
 	/* Restart policy (host.restart_policy). */
 	int			 restart_count;
+	bool			 policy_start;	/* the policy's start pending */
 	bool			 manually_stopped;	/* stop, kill */
 	struct event		*restart_timer;	/* pending: "restarting" */
 	int			 restart_delay_ms;
@@ -118,6 +122,12 @@ struct container {
 	struct ctr_follow_list	 follows;
 	struct ctr_attach_list	 attaches;
 	struct ctr_exec_list	 execs;
+
+	/* Networking (network-attach.c): endpoints and ports, persisted;
+	 * while it runs, its namespace and its DNS listener. */
+	json_t			*net_state;
+	int			 netns_fd;
+	struct dns_listener	*dns;
 };
 
 /* container.c */
@@ -154,6 +164,10 @@ int	container_start(struct container *c, struct berth_error *err);
 /* A Start call waits for the outcome: DISPATCH_DEFERRED, or 0 when
  * there is none pending (the caller answers). */
 int	container_start_wait(struct container *c, struct peer *p,
+	    struct berth_error *err);
+/* The mounts' preparation (container_mounts_prepare) is over: the
+ * spawn, or the start fails with err when it is set. */
+void	container_start_continue(struct container *c,
 	    struct berth_error *err);
 /* Abandon a start in progress (removal, shutdown): its child killed,
  * its Start calls answered with why. */
@@ -198,6 +212,11 @@ int	container_wait(struct container *c, struct peer *p,
 void	container_notify_waits(struct container *c, bool removed);
 
 /* container-spec.c */
+/* Append a mount (OCI options: "rbind", "ro", "size=64m", ...). */
+struct rt_spec;
+int	spec_add_mount(struct rt_spec *spec, const char *dst, const char *type,
+	    const char *src, const char *const *opts, size_t nopts,
+	    struct berth_error *err);
 struct rt_spec;
 struct snapshot;
 int	container_spec(struct container *c, const struct snapshot *snap,

@@ -24,6 +24,7 @@
 #include "store.h"
 #include "limits.h"
 #include "log.h"
+#include "network.h"
 #include "peer.h"
 
 static void
@@ -214,9 +215,10 @@ daemon_init(struct daemon *d, struct berth_error *err)
 	if (evsignal_add(d->sig_term, NULL) < 0 ||
 	    evsignal_add(d->sig_int, NULL) < 0)
 		return (berth_error_sys(err, "catch signals"));
-	if (listeners_open(d, err) < 0)
+	if (networks_init(d, err) < 0 || listeners_open(d, err) < 0)
 		return (-1);
 	containers_resume(d);
+	networks_resume(d);
 	daemon_idle_check(d);
 	return (0);
 }
@@ -246,6 +248,7 @@ daemon_free(struct daemon *d)
 	/* Containers still running are killed, reaped and recorded. */
 	if (d->store != NULL)
 		containers_free(d);
+	networks_free(d);
 	/* Event followers get their last reply (it may not reach them: the
 	 * loop is over). */
 	events_free(d);

@@ -24,6 +24,7 @@ struct job;
 struct container;
 struct events;
 struct store;
+struct netmgr;
 
 struct daemon_config {
 	const char	*socket_path;
@@ -37,6 +38,7 @@ struct daemon_config {
 	int		 max_connections;
 	const char	*cgroup_parent;	/* containers' cgroups go below */
 	const char	*init_path;	/* what --init runs as /dev/init */
+	const char	*resolv_conf;	/* the host's resolvers */
 };
 
 struct listener {
@@ -70,6 +72,7 @@ struct daemon {
 	int			 self_fd;	/* our binary, for helpers */
 	struct container_list	 containers;
 	struct events		*events;	/* the ring and subscribers */
+	struct netmgr		*net;		/* networks (network.h) */
 
 	struct event		*reaper;
 	struct event		*idle_timer;

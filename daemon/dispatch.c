@@ -15,6 +15,7 @@
 #include "network.h"
 #include "peer.h"
 #include "service.h"
+#include "volume.h"
 
 const struct method_entry dispatch_methods[] = {
 	{ "io.berth.Container.Attach", container_api_attach, CALL_UPGRADE },
@@ -59,6 +60,11 @@ const struct method_entry dispatch_methods[] = {
 	    service_get_interface_description, 0 },
 	{ "io.berth.Service.GetStatus", service_get_status, 0 },
 	{ "io.berth.Service.Ping", service_ping, 0 },
+	{ "io.berth.Volume.Create", volume_api_create, 0 },
+	{ "io.berth.Volume.Inspect", volume_api_inspect, 0 },
+	{ "io.berth.Volume.List", volume_api_list, 0 },
+	{ "io.berth.Volume.Prune", volume_api_prune, 0 },
+	{ "io.berth.Volume.Remove", volume_api_remove, 0 },
 	{ NULL, NULL, 0 },
 };
 

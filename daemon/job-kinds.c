@@ -8,6 +8,7 @@
 #include "container-info.h"
 #include "image.h"
 #include "job.h"
+#include "volume.h"
 
 const struct job_kind job_kinds[] = {
 	{ "container-diff", container_diff_child },
@@ -19,5 +20,6 @@ const struct job_kind job_kinds[] = {
 	{ "image-prune", image_prune_child },
 	{ "log-compress", log_compress_child },
 	{ "tree-remove", tree_remove_child },
+	{ "volume-copy-up", volume_copy_up_child },
 	{ NULL, NULL },
 };

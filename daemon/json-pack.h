@@ -9,5 +9,8 @@
 #include <msgpack.h>
 
 void	json_pack_msgpack(msgpack_packer *pk, const json_t *j);
+/* msgpack to JSON (maps with string keys, arrays, strings, numbers,
+ * booleans, nil), or NULL. */
+json_t	*msgpack_to_json(const msgpack_object *o);
 
 #endif

@@ -47,6 +47,8 @@ usage(FILE *f)
 "  --init-path PATH       the init 'run --init' runs as /dev/init (default\n"
 "                         berth-init beside berthd, else\n"
 "                         " BERTH_INIT_PATH ")\n"
+"  --resolv-conf PATH     the host's resolvers, for containers' DNS\n"
+"                         (default /etc/resolv.conf)\n"
 "  --version              print the version and exit\n"
 "\n"
 "With LISTEN_FDS set by systemd socket activation, berthd serves the\n"
@@ -95,6 +97,7 @@ parse_options(int argc, char **argv, struct daemon_config *cfg)
 		OPT_SOCKET = 256, OPT_ROOT, OPT_RUN_ROOT, OPT_GROUP,
 		OPT_IDLE_EXIT, OPT_LOG_LEVEL, OPT_MAX_FRAME, OPT_FRAME_TIMEOUT,
 		OPT_MAX_CONNECTIONS, OPT_CGROUP_PARENT, OPT_INIT_PATH,
+		OPT_RESOLV_CONF,
 		OPT_VERSION, OPT_HELP,
 	};
 	static const struct option options[] = {
@@ -111,6 +114,7 @@ parse_options(int argc, char **argv, struct daemon_config *cfg)
 		{ "cgroup-parent", required_argument, NULL,
 		    OPT_CGROUP_PARENT },
 		{ "init-path", required_argument, NULL, OPT_INIT_PATH },
+		{ "resolv-conf", required_argument, NULL, OPT_RESOLV_CONF },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -192,6 +196,9 @@ parse_options(int argc, char **argv, struct daemon_config *cfg)
 			}
 			cfg->init_path = optarg;
 			break;
+		case OPT_RESOLV_CONF:
+			cfg->resolv_conf = optarg;
+			break;
 		case OPT_VERSION:
 			printf("berthd version %s\n", BERTH_VERSION);
 			exit(0);
@@ -258,6 +265,8 @@ main(int argc, char **argv)
 	d.self_fd = -1;
 	if (parse_options(argc, argv, &d.cfg) < 0)
 		return (2);
+	if (d.cfg.resolv_conf == NULL)
+		d.cfg.resolv_conf = "/etc/resolv.conf";
 	if (d.cfg.init_path == NULL)
 		d.cfg.init_path = default_init_path(init_path,
 		    sizeof(init_path));

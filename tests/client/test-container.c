@@ -93,12 +93,17 @@ test_ulimits_binds_signals(void)
 	b = parse_bind("/tmp:/mnt", &err);
 	CHECK_STR(b, "/tmp:/mnt");
 	free(b);
-	CHECK(parse_bind("data:/mnt", &err) == NULL);
-	CHECK(strstr(berth_error_message(&err), "named volumes are not "
-	    "supported yet") != NULL);
-	CHECK(parse_bind("/mnt", &err) == NULL);
-	CHECK(parse_bind("/tmp:mnt", &err) == NULL);
-	CHECK(parse_bind("/tmp:/mnt:zz", &err) == NULL);
+	/* Named and anonymous volumes go to berthd, which checks them. */
+	b = parse_bind("data:/mnt", &err);
+	CHECK_STR(b, "data:/mnt");
+	free(b);
+	b = parse_bind("/mnt", &err);
+	CHECK_STR(b, "/mnt");
+	free(b);
+	CHECK(parse_bind("", &err) == NULL);
+	CHECK(strstr(berth_error_message(&err), "invalid volume "
+	    "specification") != NULL);
+	berth_error_clear(&err);
 	CHECK(signal_valid("KILL") && signal_valid("SIGTERM") &&
 	    signal_valid("9") && signal_valid("sigusr1") &&
 	    signal_valid("RTMIN+3"));
@@ -247,14 +252,38 @@ test_create_config(void)
 	    "busybox", NULL }, &err) == NULL);
 	CHECK(strstr(berth_error_message(&err), "must be an integer") !=
 	    NULL);
-	CHECK(params_of((const char *[]){ "-v", "data:/data", "busybox",
-	    NULL }, &err) == NULL);
-	CHECK(strstr(berth_error_message(&err), "named volumes are not "
-	    "supported yet") != NULL);
-	CHECK(params_of((const char *[]){ "--network", "bridge", "busybox",
-	    NULL }, &err) == NULL);
-	CHECK(strstr(berth_error_message(&err), "networks come later") !=
-	    NULL);
+	CHECK(params_of((const char *[]){ "--mount", "type=volume,"
+	    "target=/x,colour=red", "busybox", NULL }, &err) == NULL);
+	CHECK(strstr(berth_error_message(&err), "unexpected key") != NULL);
+	berth_error_clear(&err);
+	{
+		json_t *m;
+
+		/* -v as given, --mount as a Mount, --volumes-from. */
+		p = params_of((const char *[]){ "-v", "data:/data:ro",
+		    "--mount", "type=volume,target=/anon,volume-nocopy",
+		    "--mount", "type=tmpfs,dst=/t,tmpfs-size=1m,"
+		    "tmpfs-mode=1770", "--volumes-from", "other:ro",
+		    "busybox", NULL }, &err);
+		CHECK(p != NULL);
+		host = json_object_get(json_object_get(p, "config"), "host");
+		CHECK_STR(json_string_value(json_array_get(json_object_get(
+		    host, "binds"), 0)), "data:/data:ro");
+		m = json_array_get(json_object_get(host, "mounts"), 0);
+		CHECK_STR(json_string_value(json_object_get(m, "type")),
+		    "volume");
+		CHECK(json_object_get(m, "source") == NULL);
+		CHECK(json_is_true(json_object_get(m, "volume_nocopy")));
+		m = json_array_get(json_object_get(host, "mounts"), 1);
+		CHECK(json_integer_value(json_object_get(m, "tmpfs_size")) ==
+		    1048576);
+		CHECK(json_integer_value(json_object_get(m, "tmpfs_mode")) ==
+		    01770);
+		CHECK_STR(json_string_value(json_array_get(json_object_get(
+		    host, "volumes_from"), 0)), "other:ro");
+		json_decref(p);
+	}
+	/* Network options: test-publish.c. */
 	CHECK(params_of((const char *[]){ "--security-opt", "bogus",
 	    "busybox", NULL }, &err) == NULL);
 	CHECK(params_of((const char *[]){ "--memory", "lots", "busybox",
@@ -447,14 +476,15 @@ test_cli_usage(void)
 	run_free(&r);
 	run_cli(&r, (const char *[]){ "berth", NODAEMON, "ps", "-f", "x=y",
 	    NULL });
-	/* Refused before any connection is tried. */
-	CHECK(r.rc == CLI_EXIT_ENGINE && strstr(r.err, "x") != NULL &&
-	    strstr(r.err, "Cannot connect") == NULL);
+	/* Refused before any connection is tried, in Docker's words (its
+	 * daemon's) and exit code. */
+	CHECK(r.rc == CLI_EXIT_FAILURE);
+	CHECK_STR(r.err, "Error response from daemon: invalid filter 'x'\n");
 	run_free(&r);
 	run_cli(&r, (const char *[]){ "berth", NODAEMON, "kill", "-s", "NOPE",
 	    "c", NULL });
-	CHECK(r.rc == CLI_EXIT_ENGINE && strstr(r.err, "invalid signal") !=
-	    NULL);
+	CHECK(r.rc == CLI_EXIT_FAILURE);
+	CHECK_STR(r.err, "Error response from daemon: Invalid signal: NOPE\n");
 	run_free(&r);
 	run_cli(&r, (const char *[]){ "berth", NODAEMON, "logs", "--since",
 	    "whenever", "c", NULL });

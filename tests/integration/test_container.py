@@ -401,7 +401,11 @@ def test_create_refuses_bad_config_and_leaves_nothing(ctx):
     """What the spawner would refuse is refused by Create, naming the
     field, before anything of the container exists."""
     bad = [
-        ({"cmd": ["true"], "host": {"binds": ["relative:/x"]}}, "binds"),
+        ({"cmd": ["true"], "host": {"binds": ["b@d:/x"]}}, "binds"),
+        ({"cmd": ["true"], "host": {"binds": ["data:x"]}}, "binds"),
+        ({"cmd": ["true"], "host": {"mounts": [
+            {"type": "bind", "source": "/nonexistent/berth",
+             "target": "/x"}]}}, "mounts"),
         ({"cmd": ["true"], "host": {"binds": ["/tmp:/x:rx"]}}, "binds"),
         ({"cmd": ["true"], "host": {"cap_add": ["NOPE"]}}, "cap_add"),
         ({"cmd": ["true"], "host": {"ulimits": [
@@ -417,6 +421,7 @@ def test_create_refuses_bad_config_and_leaves_nothing(ctx):
             assert e.parameters.get("field") == field, (config, e)
         assert call(d, "List", all=True)["containers"] == []
         assert os.listdir(os.path.join(d.root, "containers")) == []
+        assert os.listdir(os.path.join(d.root, "volumes")) == []
 
 
 def test_remove_answers_waiters_and_its_own_caller(ctx):

@@ -121,7 +121,8 @@ def test_mount_flag_binds_and_tmpfs(ctx):
         assert out.split()[2] == "tmpfs" and "size=1024k" in out, out
         for bad, words in (("type=bind,target=/x", b"absolute source"),
                            ("type=bind,source=/tmp", b"target"),
-                           ("type=volume,source=v,target=/x", b"volume"),
+                           ("type=volume,source=b@d,target=/x",
+                            b"invalid characters"),
                            ("type=bind,source=/tmp,target=/x,colour=red",
                             b"unexpected key")):
             p = b.run("run", "--rm", "--mount", bad, "busybox", "true")

@@ -1,0 +1,465 @@
+"""Volumes as Docker's local driver has them, through the berth CLI
+against a real berthd: volume create/ls/inspect/rm/prune; named volumes
+outliving their container and shared by two at once; anonymous volumes
+(-v /path, the image's VOLUME) and rm -v; copy-up of the image's content
+into a new volume (not into one with content, not with nocopy); ro
+volumes and binds; a volume in use refusing rm; --volumes-from;
+tmpfs-backed volumes mounted on the host while used and never left
+mounted, even after berthd is SIGKILLed; bind propagation; inspect's
+Mounts; bad input refused with nothing left behind."""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+from harness import wait_for
+from test_container_cli import Busybox
+
+
+def mounts_under(path):
+    """Mount points in this mount namespace at or below path."""
+    out = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            mp = line.split()[4]
+            if mp == path or mp.startswith(path.rstrip("/") + "/"):
+                out.append(mp)
+    return out
+
+
+class Volumes(Busybox):
+    """Busybox's daemon; at the end, nothing may stay mounted below its
+    directory (what is, is detached before the directory goes)."""
+
+    def __exit__(self, *exc):
+        left = mounts_under(self.d.dir)
+        try:
+            super().__exit__(*exc)
+        finally:
+            for mp in sorted(mounts_under(self.d.dir), reverse=True):
+                subprocess.run(["umount", "-l", mp], check=False)
+        if exc[0] is None:
+            assert left == [], left
+
+    @property
+    def root(self):
+        return self.d.root
+
+    def vols(self):
+        return sorted(self.ok("volume", "ls", "-q").split())
+
+    def vol(self, name):
+        doc = json.loads(self.ok("volume", "inspect", name))
+        assert isinstance(doc, list) and len(doc) == 1, doc
+        return doc[0]
+
+    def volume_dirs(self):
+        d = os.path.join(self.root, "volumes")
+        return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+    def image_with_volume(self, tag="withvol:latest"):
+        """An image whose /data holds seed (uid 1234, mode 0640) in a
+        directory of mode 0750, declared VOLUME /data."""
+        cid = self.ok("create", "busybox", "sh", "-c",
+                      "mkdir -p /data/sub && echo seeded > /data/seed && "
+                      "echo deep > /data/sub/deep && "
+                      "ln -s seed /data/link && "
+                      "chown 1234:1234 /data/seed && chmod 0640 /data/seed "
+                      "&& chmod 0750 /data").strip()
+        self.ok("start", "-a", cid)
+        tar = os.path.join(self.tmp.name, "rootfs.tar")
+        self.ok("export", "-o", tar, cid)
+        self.ok("rm", cid)
+        self.ok("import", "--change", "VOLUME /data", "--change",
+                'CMD ["sh"]', tar, tag)
+        return tag
+
+
+def test_named_volume_outlives_its_container_and_is_shared(ctx):
+    with Volumes(ctx) as b:
+        assert b.ok("volume", "create", "--label", "k=v", "data") == \
+            "data\n"
+        doc = b.vol("data")
+        assert doc["Name"] == "data" and doc["Driver"] == "local", doc
+        assert doc["Scope"] == "local" and doc["Labels"] == {"k": "v"}, doc
+        assert doc["Mountpoint"] == os.path.join(
+            b.root, "volumes", "data", "_data"), doc
+        assert doc["CreatedAt"].endswith("Z") and "T" in doc["CreatedAt"]
+        # Creating it again returns it as it is.
+        assert b.ok("volume", "create", "data") == "data\n"
+        b.ok("run", "--rm", "-v", "data:/data", "busybox", "sh", "-c",
+             "echo kept > /data/f")
+        assert b.ok("run", "--rm", "-v", "data:/data", "busybox", "cat",
+                    "/data/f") == "kept\n"
+        with open(os.path.join(doc["Mountpoint"], "f")) as f:
+            assert f.read() == "kept\n"
+        # Two at once: each sees what the other writes.
+        b.ok("run", "-d", "--name", "one", "-v", "data:/d", "busybox", "sh",
+             "-c", "while [ ! -f /d/ping ]; do sleep 0.05; done; "
+             "echo pong > /d/pong; sleep 30")
+        out = b.ok("run", "--rm", "-v", "data:/d", "busybox", "sh", "-c",
+                   "touch /d/ping; i=0; while [ ! -f /d/pong ] && "
+                   "[ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; "
+                   "cat /d/pong")
+        assert out == "pong\n", out
+        b.ok("rm", "-f", "one")
+        # run -v NAME: made when missing, as Docker's.
+        b.ok("run", "--rm", "-v", "made:/m", "busybox", "true")
+        assert "made" in b.vols()
+        rows = b.ok("volume", "ls").splitlines()
+        assert rows[0].split() == ["DRIVER", "VOLUME", "NAME"], rows
+        assert ["local", "data"] in [r.split() for r in rows[1:]], rows
+        assert b.ok("volume", "ls", "-q", "--filter", "label=k=v") == \
+            "data\n"
+        assert b.ok("volume", "ls", "--format", "{{.Name}} {{.Driver}}",
+                    "--filter", "name=mad") == "made local\n"
+        b.ok("volume", "rm", "data", "made")
+        assert b.vols() == []
+        # Docker's events: create, mount and unmount each run, destroy.
+        out = b.ok("events", "--since", "10m", "--until",
+                   str(time.time() + 1), "--filter", "type=volume",
+                   "--filter", "volume=made", "--format",
+                   "{{.Action}}")
+        assert out.split() == ["create", "mount", "unmount", "destroy"], \
+            out
+        wait_for(lambda: b.volume_dirs() == [], 10, "volume files gone")
+
+
+def test_copy_up_fills_a_new_volume_from_the_image(ctx):
+    with Volumes(ctx) as b:
+        img = b.image_with_volume()
+        # The image's VOLUME: an anonymous volume, filled from it.
+        out = b.ok("run", "--rm", img, "sh", "-c",
+                   "cat /data/seed /data/sub/deep; readlink /data/link; "
+                   "stat -c '%u %a' /data/seed; stat -c '%a' /data")
+        assert out == "seeded\ndeep\nseed\n1234 640\n750\n", out
+        # A new named volume is filled too, ownership and modes kept.
+        out = b.ok("run", "--rm", "-v", "fresh:/data", img, "sh", "-c",
+                   "cat /data/seed; stat -c '%u %a' /data/seed")
+        assert out == "seeded\n1234 640\n", out
+        data = b.vol("fresh")["Mountpoint"]
+        assert os.stat(os.path.join(data, "seed")).st_uid == 1234
+        assert oct(os.stat(data).st_mode & 0o7777) == "0o750"
+        # One with content is not.
+        b.ok("volume", "create", "full")
+        b.ok("run", "--rm", "-v", "full:/x", "busybox", "sh", "-c",
+             "echo mine > /x/mine")
+        out = b.ok("run", "--rm", "-v", "full:/data", img, "ls", "/data")
+        assert out == "mine\n", out
+        # nocopy: left empty.
+        out = b.ok("run", "--rm", "-v", "bare:/data:nocopy", img, "ls",
+                   "-A", "/data")
+        assert out == "", out
+        out = b.ok("run", "--rm", "--mount",
+                   "type=volume,source=bare2,target=/data,volume-nocopy",
+                   img, "ls", "-A", "/data")
+        assert out == "", out
+        # A bind is never copied into.
+        with tempfile.TemporaryDirectory() as host:
+            b.ok("run", "--rm", "-v", f"{host}:/data", img, "true")
+            assert os.listdir(host) == []
+
+
+def test_copy_up_stays_inside_the_image(ctx):
+    """An image path that is a symlink out of the rootfs resolves inside
+    it: nothing of the host's is copied."""
+    with Volumes(ctx) as b:
+        cid = b.ok("create", "busybox", "sh", "-c",
+                   "mkdir -p /etc/berth-seed && echo inner > "
+                   "/etc/berth-seed/f && ln -s /etc/berth-seed /escape")\
+            .strip()
+        b.ok("start", "-a", cid)
+        tar = os.path.join(b.tmp.name, "rootfs.tar")
+        b.ok("export", "-o", tar, cid)
+        b.ok("rm", cid)
+        b.ok("import", "--change", "VOLUME /escape/..", "--change",
+             'CMD ["sh"]', tar, "escape:latest")
+        # /escape/.. is / inside the image: the image's /, never the
+        # host's; and a link to an absolute path stays in the image.
+        out = b.ok("run", "--rm", "-v", "esc:/probe", "escape", "sh", "-c",
+                   "true")
+        assert out == "", out
+        b.ok("import", "--change", "VOLUME /escape", "--change",
+             'CMD ["sh"]', tar, "escape2:latest")
+        out = b.ok("run", "--rm", "-v", "esc2:/escape", "escape2", "ls",
+                   "/escape")
+        assert out == "f\n", out
+
+
+def test_readonly_volume_and_bind_refuse_writes(ctx):
+    with Volumes(ctx) as b, tempfile.TemporaryDirectory() as host:
+        b.ok("volume", "create", "data")
+        for spec in ("data:/d:ro", f"{host}:/d:ro"):
+            p = b.run("run", "--rm", "-v", spec, "busybox", "sh", "-c",
+                      "touch /d/x")
+            assert p.returncode != 0 and b"Read-only file system" in \
+                p.stderr, (spec, p)
+        p = b.run("run", "--rm", "--mount",
+                  "type=volume,source=data,target=/d,readonly", "busybox",
+                  "touch", "/d/x")
+        assert p.returncode != 0 and b"Read-only" in p.stderr, p
+        assert os.listdir(host) == []
+        assert os.listdir(b.vol("data")["Mountpoint"]) == []
+        # rw still writes.
+        b.ok("run", "--rm", "-v", f"{host}:/d:rw", "busybox", "touch",
+             "/d/x")
+        assert os.listdir(host) == ["x"]
+
+
+def test_volume_in_use_refuses_rm(ctx):
+    with Volumes(ctx) as b:
+        b.ok("volume", "create", "data")
+        cid = b.ok("create", "-v", "data:/d", "busybox", "sh", "-c",
+                   "echo v > /d/f").strip()
+        b.ok("start", "-a", cid)
+        # Stopped, still a user: refused, with Docker's words.
+        p = b.run("volume", "rm", "data")
+        assert p.returncode == 1, p
+        assert f"volume is in use - [{cid}]".encode() in p.stderr, p
+        p = b.run("volume", "rm", "-f", "data")
+        assert p.returncode == 1 and b"in use" in p.stderr, p
+        assert b.vols() == ["data"]
+        with open(os.path.join(b.vol("data")["Mountpoint"], "f")) as f:
+            assert f.read() == "v\n"
+        assert b.vol("data")["Name"] == "data"
+        # prune -a leaves it too.
+        b.ok("volume", "prune", "-a", "-f")
+        assert b.vols() == ["data"]
+        b.ok("rm", cid)
+        assert b.ok("volume", "rm", "data") == "data\n"
+        assert b.vols() == []
+        wait_for(lambda: b.volume_dirs() == [], 10, "volume files gone")
+        p = b.run("volume", "rm", "data")
+        assert p.returncode == 1 and b"no such volume" in p.stderr, p
+        b.ok("volume", "rm", "-f", "data")
+
+
+def test_rm_v_removes_anonymous_volumes_not_named_ones(ctx):
+    with Volumes(ctx) as b:
+        cid = b.ok("create", "-v", "/anon", "-v", "named:/n", "busybox",
+                   "true").strip()
+        mounts = {m["Destination"]: m for m in b.inspect(cid)["Mounts"]}
+        anon = mounts["/anon"]
+        assert anon["Type"] == "volume" and len(anon["Name"]) == 64, anon
+        assert anon["Driver"] == "local" and anon["RW"] is True, anon
+        assert anon["Source"] == os.path.join(b.root, "volumes",
+                                              anon["Name"], "_data")
+        assert mounts["/n"]["Name"] == "named", mounts
+        assert mounts["/n"]["Mode"] == "z", mounts
+        assert b.vols() == sorted([anon["Name"], "named"])
+        assert b.vol(anon["Name"])["Labels"] == \
+            {"com.docker.volume.anonymous": ""}
+        b.ok("rm", "-v", cid)
+        assert b.vols() == ["named"], b.vols()
+        # Without -v, an anonymous volume stays, dangling; prune takes
+        # it (and only it, without -a).
+        cid = b.ok("create", "-v", "/anon", "busybox", "true").strip()
+        name = b.inspect(cid)["Mounts"][0]["Name"]
+        b.ok("rm", cid)
+        assert b.ok("volume", "ls", "-q", "--filter", "dangling=true")\
+            .split() == sorted([name, "named"])
+        out = b.ok("volume", "prune", "-f")
+        assert out.startswith(f"Deleted Volumes:\n{name}\n"), out
+        assert b.vols() == ["named"]
+        b.ok("volume", "prune", "-a", "-f")
+        assert b.vols() == []
+        # run --rm takes the anonymous ones along.
+        img = b.image_with_volume()
+        b.ok("run", "--rm", img, "true")
+        b.ok("run", "--rm", "-v", "/x", "busybox", "true")
+        assert b.vols() == [], b.vols()
+        wait_for(lambda: b.volume_dirs() == [], 10, "volume files gone")
+
+
+def test_volumes_from(ctx):
+    with Volumes(ctx) as b:
+        b.ok("create", "--name", "src", "-v", "vf:/shared", "-v", "/anon",
+             "busybox", "true")
+        b.ok("run", "--rm", "--volumes-from", "src", "busybox", "sh", "-c",
+             "echo from > /shared/f && echo a > /anon/f")
+        out = b.ok("run", "--rm", "-v", "vf:/v", "busybox", "cat", "/v/f")
+        assert out == "from\n", out
+        p = b.run("run", "--rm", "--volumes-from", "src:ro", "busybox",
+                  "sh", "-c", "cat /anon/f; touch /shared/g")
+        assert p.stdout == b"a\n" and b"Read-only" in p.stderr, p
+        cid = b.ok("create", "--volumes-from", "src", "busybox",
+                   "true").strip()
+        dests = sorted(m["Destination"] for m in b.inspect(cid)["Mounts"])
+        assert dests == ["/anon", "/shared"], dests
+        # The second user keeps the anonymous volume from rm -v.
+        anon = [m["Name"] for m in b.inspect("src")["Mounts"]
+                if m["Destination"] == "/anon"][0]
+        b.ok("rm", "-v", "src")
+        assert anon in b.vols()
+        b.ok("rm", "-v", cid)
+        assert anon not in b.vols()
+        p = b.run("create", "--volumes-from", "nosuch", "busybox", "true")
+        assert p.returncode == 125 and b"No such container" in p.stderr, p
+
+
+def test_tmpfs_volume_is_shared_and_unmounted_after(ctx):
+    with Volumes(ctx) as b:
+        b.ok("volume", "create", "--opt", "type=tmpfs", "--opt",
+             "device=tmpfs", "--opt", "o=size=1m,mode=1777", "tv")
+        doc = b.vol("tv")
+        assert doc["Options"] == {"type": "tmpfs", "device": "tmpfs",
+                                  "o": "size=1m,mode=1777"}, doc
+        data = doc["Mountpoint"]
+        assert mounts_under(data) == []
+        b.ok("run", "-d", "--name", "one", "-v", "tv:/t", "busybox", "sh",
+             "-c", "echo one > /t/f; sleep 30")
+        assert mounts_under(data) == [data]
+        out = b.ok("run", "--rm", "-v", "tv:/t", "busybox", "sh", "-c",
+                   "i=0; while [ ! -f /t/f ] && [ $i -lt 200 ]; do "
+                   "sleep 0.05; i=$((i+1)); done; cat /t/f; "
+                   "grep ' /t ' /proc/mounts")
+        assert out.startswith("one\ntmpfs /t tmpfs") and \
+            "size=1024k" in out, out
+        # Still used by one: still mounted.
+        assert mounts_under(data) == [data]
+        b.ok("stop", "-t", "0", "one")
+        assert mounts_under(b.d.dir) == [], mounts_under(b.d.dir)
+        # The data lived in the tmpfs: gone with it.
+        assert os.listdir(data) == []
+        b.ok("rm", "one")
+        b.ok("volume", "rm", "tv")
+
+
+def test_bind_backed_volume(ctx):
+    with Volumes(ctx) as b, tempfile.TemporaryDirectory() as host:
+        with open(os.path.join(host, "f"), "w") as f:
+            f.write("host\n")
+        b.ok("volume", "create", "--opt", "type=none", "--opt", "o=bind",
+             "--opt", f"device={host}", "bv")
+        out = b.ok("run", "--rm", "-v", "bv:/b", "busybox", "sh", "-c",
+                   "cat /b/f; echo ctr > /b/g")
+        assert out == "host\n", out
+        assert sorted(os.listdir(host)) == ["f", "g"]
+        assert mounts_under(b.d.dir) == []
+        b.ok("volume", "rm", "bv")
+        # The host's directory is never removed with the volume.
+        assert sorted(os.listdir(host)) == ["f", "g"]
+
+
+def test_bind_propagation(ctx):
+    with Volumes(ctx) as b, tempfile.TemporaryDirectory() as host:
+        def line(spec):
+            out = b.ok("run", "--rm", "-v", spec, "busybox", "grep",
+                       " /mnt ", "/proc/self/mountinfo")
+            return out.split(" - ")[0]
+        assert "shared:" in line(f"{host}:/mnt:rshared")
+        assert "master:" in line(f"{host}:/mnt:rslave") or \
+            "shared:" not in line(f"{host}:/mnt:rslave")
+        assert "shared:" not in line(f"{host}:/mnt")
+        cid = b.ok("create", "-v", f"{host}:/mnt:ro,rshared", "busybox",
+                   "true").strip()
+        m = b.inspect(cid)["Mounts"][0]
+        assert (m["Type"], m["Source"], m["Destination"], m["RW"],
+                m["Propagation"], m["Mode"]) == \
+            ("bind", host, "/mnt", False, "rshared", "ro,rshared"), m
+        b.ok("rm", cid)
+
+
+def test_missing_bind_source(ctx):
+    with Volumes(ctx) as b, tempfile.TemporaryDirectory() as tmp:
+        missing = os.path.join(tmp, "a", "b")
+        p = b.run("run", "--rm", "--mount",
+                  f"type=bind,source={missing},target=/x", "busybox", "true")
+        assert p.returncode == 125 and \
+            b"bind source path does not exist" in p.stderr, p
+        assert not os.path.exists(missing)
+        # -v makes it, as Docker's.
+        b.ok("run", "--rm", "-v", f"{missing}:/x", "busybox", "true")
+        assert os.path.isdir(missing)
+        assert b.ps("-aq") == []
+
+
+def test_bad_input_is_refused_and_leaves_nothing(ctx):
+    with Volumes(ctx) as b:
+        cases = [
+            (("volume", "create", "b@d"), b"invalid characters"),
+            (("volume", "create", "x"), b"invalid characters"),
+            (("volume", "create", "xx"), None),  # fine: control
+            (("volume", "create", "--opt", "colour=red", "yy"),
+             b"invalid option"),
+            (("volume", "create", "--opt", "type=tmpfs", "zz"),
+             b"device"),
+            (("volume", "create", "--opt", "type=none", "--opt", "o=bind",
+              "--opt", "device=/nonexistent/dir", "ww"), b"no such"),
+            (("run", "--rm", "-v", "b@d:/x", "busybox", "true"),
+             b"invalid characters"),
+            (("run", "--rm", "-v", "good:rel", "busybox", "true"),
+             b"must be absolute"),
+            (("run", "--rm", "-v", "/rel", "-v", "relative", "busybox",
+              "true"), b"must be absolute"),
+            (("run", "--rm", "-v", "good:/x:bogus", "busybox", "true"),
+             b"invalid mode"),
+            (("run", "--rm", "-v", "good:/x", "-v", "other:/x", "busybox",
+              "true"), b"Duplicate mount point"),
+            (("run", "--rm", "--mount", "type=volume,source=good,target=/x,"
+              "bind-propagation=rshared", "busybox", "true"),
+             b"propagation"),
+            (("run", "--rm", "--mount", "type=tmpfs,source=s,target=/x",
+              "busybox", "true"), b"Source"),
+        ]
+        for args, words in cases:
+            p = b.run(*args)
+            if words is None:
+                assert p.returncode == 0, p
+                continue
+            assert p.returncode in (1, 125) and words in p.stderr, \
+                (args, p)
+        assert b.vols() == ["xx"], b.vols()
+        assert b.volume_dirs() == ["xx"], b.volume_dirs()
+        assert b.ps("-aq") == []
+
+
+def test_inspect_mounts_lists_each_kind(ctx):
+    with Volumes(ctx) as b, tempfile.TemporaryDirectory() as host:
+        cid = b.ok("create", "-v", f"{host}:/b", "-v", "nv:/v:ro",
+                   "--mount", "type=tmpfs,target=/t,tmpfs-size=1m",
+                   "--tmpfs", "/tt", "busybox", "true").strip()
+        got = {m["Destination"]: m for m in b.inspect(cid)["Mounts"]}
+        assert sorted(got) == ["/b", "/t", "/v"], got
+        assert got["/b"] == {"Type": "bind", "Source": host,
+                             "Destination": "/b", "Mode": "", "RW": True,
+                             "Propagation": "rprivate"}, got["/b"]
+        assert got["/v"] == {"Type": "volume", "Name": "nv",
+                             "Source": os.path.join(b.root, "volumes", "nv",
+                                                    "_data"),
+                             "Destination": "/v", "Driver": "local",
+                             "Mode": "ro", "RW": False,
+                             "Propagation": ""}, got["/v"]
+        assert got["/t"]["Type"] == "tmpfs" and got["/t"]["RW"], got["/t"]
+        b.ok("rm", cid)
+
+
+def test_no_stray_mount_after_berthd_is_killed(ctx):
+    with Volumes(ctx) as b:
+        b.ok("volume", "create", "--opt", "type=tmpfs", "--opt",
+             "device=tmpfs", "tv")
+        data = b.vol("tv")["Mountpoint"]
+        cid = b.ok("run", "-d", "-v", "tv:/t", "busybox", "sleep",
+                   "60").strip()
+        pid = b.inspect(cid)["State"]["Pid"]
+        assert mounts_under(data) == [data]
+        b.d.kill()
+        # The container dies while no berthd watches it.
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not os.path.exists(f"/proc/{pid}/stat") or
+                 open(f"/proc/{pid}/stat").read().split()[2] == "Z", 10,
+                 "the container's death")
+        b.d.start()
+        wait_for(lambda: b.state(cid) == "exited", 10, "exited")
+        assert mounts_under(b.d.dir) == [], mounts_under(b.d.dir)
+        # And one still running keeps its mount through a restart.
+        b.ok("start", cid)
+        assert mounts_under(data) == [data]
+        b.d.kill()
+        b.d.start()
+        assert b.state(cid) == "running"
+        assert mounts_under(data) == [data]
+        b.ok("rm", "-f", cid)
+        wait_for(lambda: mounts_under(b.d.dir) == [], 10, "unmounted")
