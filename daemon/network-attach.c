@@ -179,21 +179,41 @@ text_free(struct text *t)
 	t->buf = NULL;
 }
 
-/* NAME:IP or NAME=IP (--add-host): "IP\tNAME". */
-static void
-extra_hosts(struct container *c, FILE *f)
+/* NAME:IP or NAME=IP (--add-host): "IP\tNAME"; host-gateway is the
+ * default bridge's gateway, as Docker's host-gateway-ip. */
+static int
+extra_hosts(struct container *c, FILE *f, struct berth_error *err)
 {
+	struct in6_addr a6;
+	struct network *n;
+	char gw[INET_ADDRSTRLEN];
+	const char *ip;
 	json_t *v;
-	size_t i;
+	size_t i, len;
 
 	json_array_foreach(host_setting(c, "extra_hosts"), i, v) {
 		const char *s = json_string_value(v), *sep;
 
 		if (s == NULL || ((sep = strchr(s, '=')) == NULL &&
 		    (sep = strchr(s, ':')) == NULL))
-			continue;
-		fprintf(f, "%s\t%.*s\n", sep + 1, (int)(sep - s), s);
+			goto bad;
+		len = (size_t)(sep - s);
+		ip = sep + 1;
+		if (strcmp(ip, "host-gateway") == 0 && network_find(c->d,
+		    NET_DEFAULT, &n, NULL) == 0)
+			ip = inet_ntop(AF_INET, &n->gateway, gw, sizeof(gw));
+		if (len == 0 || strcspn(s, " \t\r\n") < len ||
+		    (inet_pton(AF_INET, ip, &a6) != 1 &&
+		    inet_pton(AF_INET6, ip, &a6) != 1))
+			goto bad;
+		fprintf(f, "%s\t%.*s\n", ip, (int)len, s);
+		continue;
+bad:
+		berth_error_set(err, CTR_E_CONFIG, 0, "invalid IP address in "
+		    "add-host: \"%s\"", s != NULL ? s : "");
+		return (berth_error_param_str(err, "field", "extra_hosts"));
 	}
+	return (0);
 }
 
 static int
@@ -217,7 +237,8 @@ hosts_file(struct container *c, struct rt_spec *spec, const char *addr,
 		    "ff00::0\tip6-mcastprefix\n"
 		    "ff02::1\tip6-allnodes\n"
 		    "ff02::2\tip6-allrouters\n", t.f);
-	extra_hosts(c, t.f);
+	if (extra_hosts(c, t.f, err) < 0)
+		goto out;
 	if (addr != NULL)
 		fprintf(t.f, "%s\t%s\n", addr, spec->hostname);
 	text_close(&t);

@@ -673,3 +673,21 @@ def test_restarts_and_failed_starts_leave_nothing(ctx):
             call(d, C + "Remove", container=c)
         call(d, N + "Remove", network="r")
         assert_clean(d)
+
+
+def test_extra_hosts_host_gateway_and_bad_entries(ctx):
+    with daemon(ctx) as d:
+        code, out = run(d, ["cat", "/etc/hosts"], host={
+            "extra_hosts": ["gw:host-gateway", "db=10.1.2.3",
+                            "six:fd00::1"]})
+        assert code == 0, out
+        assert "172.17.0.1\tgw\n" in out and "10.1.2.3\tdb\n" in out \
+            and "fd00::1\tsix\n" in out, out
+        for bad in ("x:1.2.3", "y:", ":1.2.3.4", "a b:1.2.3.4"):
+            cid = call(d, C + "Create", config={
+                "image": "busybox", "cmd": ["true"],
+                "host": {"extra_hosts": [bad]}})["id"]
+            expect_error("io.berth.Container.InvalidConfig", d,
+                         C + "Start", container=cid)
+            call(d, C + "Remove", container=cid)
+            assert_clean(d)
