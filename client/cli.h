@@ -99,6 +99,10 @@ int	cli_main(int argc, char **argv, struct cmd_ctx *ctx);
  * daemon's error reply and returns CLI_EXIT_FAILURE; cli_usage_error
  * prints a usage error with the hint to --help for entry (or the CLI) and
  * returns CLI_EXIT_ENGINE. */
+/* The daemon's address as info and version show it: -H as given, else
+ * the one berth_connect takes ($BERTH_HOST or the default, as
+ * "unix:///path", written to buf). */
+const char *cli_host(const struct cmd_ctx *ctx, char *buf, size_t size);
 int	cli_connect(struct cmd_ctx *ctx, struct berth_client **c,
 	    struct berth_error *err);
 int	cli_fail(struct cmd_ctx *ctx, const struct berth_error *err);
@@ -110,6 +114,11 @@ int	cli_fail_daemon(struct cmd_ctx *ctx, const struct berth_error *err);
  * daemon, a broken connection) as the client's. */
 int	cli_fail_reply(struct cmd_ctx *ctx, const struct berth_reply *reply,
 	    const struct berth_error *err);
+/* A value the command cannot take though the flags parsed (a bad
+ * subnet, port ...): "Error: MESSAGE", exit 1 as Docker's, no pointer
+ * to --help. */
+int	cli_refuse(struct cmd_ctx *ctx, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 int	cli_usage_error(struct cmd_ctx *ctx, const struct cmd_entry *entry,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Check an optional --format: NULL/"" for text, "json"; else a usage
@@ -127,6 +136,17 @@ int	jsonmp_pack_text(const char *text, size_t len, msgpack_packer *pk,
 	    struct berth_error *err);
 /* Print j indented, with a newline, and flush. */
 int	jsonmp_print(FILE *f, const json_t *j, struct berth_error *err);
+/* o[k1][k2] (k2 NULL: o[k1]), or NULL. */
+const json_t *json_at(const json_t *o, const char *k1, const char *k2);
+/* json_at's string, or "" when absent or not a string. */
+const char *json_str_at(const json_t *o, const char *k1, const char *k2);
+/* o[key] when a string, else "". */
+const char *json_str(const json_t *o, const char *key);
+/* A copy of the array json_at finds, or a new empty one when there is
+ * none (json_pack's "O" of NULL fails the whole pack). */
+json_t	*json_array_at(const json_t *o, const char *k1, const char *k2);
+/* A new array of the n strings v; NULL when out of memory. */
+json_t	*json_strings(const char *const *v, int n);
 
 /* display.c: "Key: value" sections from a reply's map, as data. */
 enum display_kind {

@@ -19,7 +19,7 @@
 
 #define CREATE_FLAGS \
 	{ "add-host", 0, "NAME:IP", "Add a custom host-to-IP mapping " \
-	    "(NAME:IP or NAME=IP)" }, \
+	    "(NAME:IP or NAME=IP; IP host-gateway: the host)" }, \
 	{ "cap-add", 0, "CAP", "Add Linux capabilities" }, \
 	{ "cap-drop", 0, "CAP", "Drop Linux capabilities" }, \
 	{ "cpu-shares", 'c', "N", "CPU shares (relative weight)" }, \
@@ -135,20 +135,6 @@ set_str(json_t *o, const char *key, const char *value)
 {
 	return (value == NULL ? 0 : json_object_set_new(o, key,
 	    json_string(value)));
-}
-
-static json_t *
-str_array(const char *const *v, int n)
-{
-	json_t *a = json_array();
-	int i;
-
-	for (i = 0; a != NULL && i < n; i++)
-		if (json_array_append_new(a, json_string(v[i])) < 0) {
-			json_decref(a);
-			return (NULL);
-		}
-	return (a);
 }
 
 /* "KEY=VALUE" kept; "KEY" from the environment when set there. */
@@ -382,10 +368,10 @@ host_config(const struct args *a, struct berth_error *err)
 		json_object_set_new(h, "init", json_true());
 	v = args_all(a, "cap-add", &nv);
 	if (nv > 0)
-		json_object_set_new(h, "cap_add", str_array(v, nv));
+		json_object_set_new(h, "cap_add", json_strings(v, nv));
 	v = args_all(a, "cap-drop", &nv);
 	if (nv > 0)
-		json_object_set_new(h, "cap_drop", str_array(v, nv));
+		json_object_set_new(h, "cap_drop", json_strings(v, nv));
 	v = args_all(a, "security-opt", &nv);
 	for (i = 0; i < nv; i++)
 		if (security_opt(h, v[i], err) < 0)
@@ -509,8 +495,8 @@ container_create_params(const struct args *a,
 	    set_str(cfg, "image", a->argv[0]) < 0)
 		goto oom;
 	if (a->argc > 1)
-		json_object_set_new(cfg, "cmd", str_array((const char *const *)
-		    a->argv + 1, a->argc - 1));
+		json_object_set_new(cfg, "cmd", json_strings(
+		    (const char *const *)a->argv + 1, a->argc - 1));
 	if ((s = args_get(a, "entrypoint")) != NULL) {
 		json_object_set_new(cfg, "entrypoint", *s == '\0' ?
 		    json_array() : json_pack("[s]", s));
@@ -614,6 +600,8 @@ create(struct cmd_ctx *ctx, const struct args *a, struct berth_client **c,
 			cli_fail(ctx, &err);
 		return (NULL);
 	}
+	if (publish_discarded(a))
+		fprintf(ctx->err, "WARNING: %s\n", PUBLISH_DISCARDED_WARNING);
 	/* run -i in the foreground: the client's end of input closes
 	 * the container's stdin (Docker's StdinOnce). */
 	if (strcmp(ctx->entry->name, "run") == 0 && args_has(a,

@@ -608,9 +608,10 @@ stats_print(struct cmd_ctx *ctx, const char *format, struct stats_target *t,
 	for (i = 0; i < n; i++)
 		if (t[i].row != NULL)
 			json_array_append(rows, t[i].row);
-	/* Without escapes (NO_COLOR) each table follows the last. */
+	/* Without escapes (not a terminal, or TERM=dumb) each table
+	 * follows the last. */
 	if (clear)
-		color_escape(ctx->out, ESC_CLEAR_SCREEN);
+		term_escape(ctx->out, ESC_CLEAR_SCREEN);
 	if (fmt_print_rows(ctx->out, format, rows, stats_headers, &err) < 0)
 		return (berth_error_is(&err, BERTH_E_INVALID_PARAM) ?
 		    cli_usage_error(ctx, ctx->entry, "%s",

@@ -121,14 +121,6 @@ ps_filter_free(struct ps_filter *f)
 	free(f);
 }
 
-static const char *
-jstr(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return (s != NULL ? s : "");
-}
-
 static int64_t
 jint(const json_t *o, const char *key, int64_t def)
 {
@@ -146,7 +138,7 @@ strip_slash(const char *name)
 static bool
 ancestor_match(const json_t *c, const char *want)
 {
-	const char *image = jstr(c, "image"), *iid = jstr(c, "image_id");
+	const char *image = json_str(c, "image"), *iid = json_str(c, "image_id");
 	const char *hex = strchr(iid, ':') != NULL ? strchr(iid, ':') + 1 :
 	    iid;
 	size_t n = strlen(want);
@@ -165,7 +157,7 @@ static bool
 ps_match(const json_t *c, const struct ps_filter *f)
 {
 	const json_t *names = json_object_get(c, "names"), *nm, *labels, *lv;
-	const char *state = jstr(c, "state"), *eq;
+	const char *state = json_str(c, "state"), *eq;
 	char key[256];
 	bool ok;
 	size_t k;
@@ -191,7 +183,7 @@ ps_match(const json_t *c, const struct ps_filter *f)
 	}
 	if (f->nids > 0) {
 		for (ok = false, i = 0; i < f->nids && !ok; i++)
-			ok = strncmp(jstr(c, "id"), f->ids[i],
+			ok = strncmp(json_str(c, "id"), f->ids[i],
 			    strlen(f->ids[i])) == 0;
 		if (!ok)
 			return (false);
@@ -265,44 +257,8 @@ created_desc(const void *a, const void *b)
 
 	if (ca != cb)
 		return (ca < cb ? 1 : -1);
-	return (strcmp(jstr(*(json_t *const *)a, "id"),
-	    jstr(*(json_t *const *)b, "id")));
-}
-
-static int
-strcmp_ptr(const void *a, const void *b)
-{
-	return (strcmp(*(const char *const *)a, *(const char *const *)b));
-}
-
-/* "k=v,k2=v2", sorted. */
-static char *
-labels_str(const json_t *labels)
-{
-	cleanup_free const char **keys = NULL;
-	const char *k;
-	json_t *v;
-	char *out = NULL, *next;
-	size_t n = 0, i;
-
-	if ((keys = calloc(json_object_size(labels) + 1, sizeof(*keys))) ==
-	    NULL)
-		return (NULL);
-	json_object_foreach((json_t *)labels, k, v)
-		keys[n++] = k;
-	qsort(keys, n, sizeof(*keys), strcmp_ptr);
-	if ((out = strdup("")) == NULL)
-		return (NULL);
-	for (i = 0; i < n; i++) {
-		if (asprintf(&next, "%s%s%s=%s", out, i > 0 ? "," : "",
-		    keys[i], jstr(labels, keys[i])) < 0) {
-			free(out);
-			return (NULL);
-		}
-		free(out);
-		out = next;
-	}
-	return (out);
+	return (strcmp(json_str(*(json_t *const *)a, "id"),
+	    json_str(*(json_t *const *)b, "id")));
 }
 
 static char *
@@ -331,15 +287,15 @@ ps_add_row(json_t *rows, const json_t *c, bool no_trunc, int64_t now)
 {
 	cleanup_free char *since = NULL, *at = NULL, *shortid = NULL,
 	    *cmd = NULL, *labels = NULL, *names = NULL, *image = NULL;
-	const char *img = jstr(c, "image");
+	const char *img = json_str(c, "image");
 	int64_t created = jint(c, "created", 0);
 	json_t *row = json_object();
 
 	since = fmt_created_since(created, now);
 	at = fmt_created_at(created);
-	shortid = fmt_short_id(jstr(c, "id"));
-	cmd = ps_command(jstr(c, "command"), no_trunc);
-	labels = labels_str(json_object_get(c, "labels"));
+	shortid = fmt_short_id(json_str(c, "id"));
+	cmd = ps_command(json_str(c, "command"), no_trunc);
+	labels = listing_labels(json_object_get(c, "labels"));
 	names = names_str(json_object_get(c, "names"));
 	image = !no_trunc && strncmp(img, "sha256:", 7) == 0 ?
 	    fmt_short_id(img) : strdup(img);
@@ -348,21 +304,21 @@ ps_add_row(json_t *rows, const json_t *c, bool no_trunc, int64_t now)
 	    json_object_set_new(row, "Command", json_string(cmd)) < 0 ||
 	    json_object_set_new(row, "CreatedAt", json_string(at)) < 0 ||
 	    json_object_set_new(row, "ID", json_string(no_trunc ?
-	    jstr(c, "id") : shortid)) < 0 ||
+	    json_str(c, "id") : shortid)) < 0 ||
 	    json_object_set_new(row, "Image", json_string(image)) < 0 ||
 	    json_object_set_new(row, "Labels", json_string(labels)) < 0 ||
 	    json_object_set_new(row, "LocalVolumes", json_string("0")) < 0 ||
 	    json_object_set_new(row, "Mounts", json_string("")) < 0 ||
 	    json_object_set_new(row, "Names", json_string(names)) < 0 ||
-	    json_object_set_new(row, "Networks", json_string(jstr(c,
+	    json_object_set_new(row, "Networks", json_string(json_str(c,
 	    "networks"))) < 0 ||
-	    json_object_set_new(row, "Ports", json_string(jstr(c,
+	    json_object_set_new(row, "Ports", json_string(json_str(c,
 	    "ports"))) < 0 ||
 	    json_object_set_new(row, "RunningFor", json_string(since)) < 0 ||
 	    json_object_set_new(row, "Size", json_string("0B")) < 0 ||
-	    json_object_set_new(row, "State", json_string(jstr(c,
+	    json_object_set_new(row, "State", json_string(json_str(c,
 	    "state"))) < 0 ||
-	    json_object_set_new(row, "Status", json_string(jstr(c,
+	    json_object_set_new(row, "Status", json_string(json_str(c,
 	    "status"))) < 0 ||
 	    json_array_append_new(rows, row) < 0) {
 		json_decref(row);

@@ -188,14 +188,6 @@ fmt_event_time(int64_t ns, char *buf, size_t size)
 	snprintf(buf, size, "%s.%09ld%s", date, frac, zone);
 }
 
-static const char *
-sval(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return (s != NULL ? s : "");
-}
-
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -215,8 +207,8 @@ print_line(FILE *f, const json_t *ev)
 
 	fmt_event_time(json_integer_value(json_object_get(ev, "timeNano")),
 	    ts, sizeof(ts));
-	fprintf(f, "%s %s %s %s", ts, sval(ev, "Type"), sval(ev, "Action"),
-	    sval(actor, "ID"));
+	fprintf(f, "%s %s %s %s", ts, json_str(ev, "Type"), json_str(ev,
+	    "Action"), json_str(actor, "ID"));
 	if (n > 0 && (keys = calloc(n, sizeof(*keys))) != NULL) {
 		json_object_foreach((json_t *)attrs, key, v)
 			keys[i++] = key;
@@ -224,7 +216,7 @@ print_line(FILE *f, const json_t *ev)
 		fputs(" (", f);
 		for (i = 0; i < n; i++)
 			fprintf(f, "%s%s=%s", i > 0 ? ", " : "", keys[i],
-			    sval(attrs, keys[i]));
+			    json_str(attrs, keys[i]));
 		fputc(')', f);
 		free(keys);
 	}

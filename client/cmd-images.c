@@ -138,14 +138,6 @@ image_ellipsis(const char *s, size_t max)
 	return (out);
 }
 
-static const char *
-jstr(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return (s != NULL ? s : "");
-}
-
 static int64_t
 jint(const json_t *o, const char *key, int64_t def)
 {
@@ -158,7 +150,7 @@ jint(const json_t *o, const char *key, int64_t def)
 static bool
 image_is(const json_t *img, const char *name)
 {
-	const char *id = jstr(img, "id"), *hex = strchr(id, ':');
+	const char *id = json_str(img, "id"), *hex = strchr(id, ':');
 	const json_t *tags = json_object_get(img, "repo_tags"), *t;
 	cleanup_free char *withtag = NULL;
 	size_t i;
@@ -277,7 +269,7 @@ image_add_row(json_t *rows, const json_t *img, const char *repo,
 	snprintf(num, sizeof(num), "%" PRId64, containers);
 	since = fmt_created_since(created, now);
 	at = fmt_created_at(created);
-	shortid = fmt_short_id(jstr(img, "id"));
+	shortid = fmt_short_id(json_str(img, "id"));
 	if (row == NULL || since == NULL || at == NULL || shortid == NULL ||
 	    json_object_set_new(row, "Containers", json_string(
 	    containers < 0 ? "N/A" : num)) < 0 ||
@@ -285,7 +277,7 @@ image_add_row(json_t *rows, const json_t *img, const char *repo,
 	    json_object_set_new(row, "CreatedSince", json_string(since)) < 0 ||
 	    json_object_set_new(row, "Digest", json_string(digest)) < 0 ||
 	    json_object_set_new(row, "ID", json_string(no_trunc ?
-	    jstr(img, "id") : shortid)) < 0 ||
+	    json_str(img, "id") : shortid)) < 0 ||
 	    json_object_set_new(row, "Repository", json_string(repo)) < 0 ||
 	    json_object_set_new(row, "SharedSize", size_str(shared)) < 0 ||
 	    json_object_set_new(row, "Size", size_str(size)) < 0 ||

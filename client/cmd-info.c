@@ -9,6 +9,7 @@
  * ({{.ServerVersion}}).
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,36 +42,10 @@ static const char *const cmd_info_methods[] = {
 #define CMD_INFO_NMETHODS \
 	(sizeof(cmd_info_methods) / sizeof(cmd_info_methods[0]))
 
-static const json_t *
-jget(const json_t *o, const char *k1, const char *k2)
-{
-	const json_t *v = json_object_get(o, k1);
-
-	return (k2 != NULL ? json_object_get(v, k2) : v);
-}
-
-static const char *
-jstr(const json_t *o, const char *k1, const char *k2)
-{
-	const char *s = json_string_value(jget(o, k1, k2));
-
-	return (s != NULL ? s : "");
-}
-
 static json_int_t
 jint(const json_t *o, const char *k1, const char *k2)
 {
-	return (json_integer_value(jget(o, k1, k2)));
-}
-
-/* A copy of an array (or a new empty one): json_pack's "O" of NULL
- * fails. */
-static json_t *
-jarray(const json_t *o, const char *k1, const char *k2)
-{
-	const json_t *a = jget(o, k1, k2);
-
-	return (json_is_array(a) ? json_deep_copy(a) : json_array());
+	return (json_integer_value(json_at(o, k1, k2)));
 }
 
 static json_t *
@@ -98,29 +73,29 @@ info_object(const json_t *info, const json_t *status, const char *host)
 	    "ContainersPaused", jint(info, "containers", "paused"),
 	    "ContainersStopped", jint(info, "containers", "stopped"),
 	    "Images", jint(info, "images", NULL),
-	    "ServerVersion", jstr(info, "version", NULL),
-	    "Driver", jstr(info, "storage", "driver"),
-	    "LoggingDriver", jstr(info, "logging_driver", NULL),
-	    "CgroupDriver", jstr(info, "cgroup", "driver"),
+	    "ServerVersion", json_str(info, "version"),
+	    "Driver", json_str_at(info, "storage", "driver"),
+	    "LoggingDriver", json_str(info, "logging_driver"),
+	    "CgroupDriver", json_str_at(info, "cgroup", "driver"),
 	    "CgroupVersion", cgv,
 	    "Plugins",
-	    "Volume", jarray(info, "plugins", "volume"),
-	    "Network", jarray(info, "plugins", "network"),
-	    "Log", jarray(info, "plugins", "log"),
-	    "SecurityOptions", jarray(info, "security_options", NULL),
-	    "KernelVersion", jstr(info, "host", "kernel"),
-	    "OperatingSystem", jstr(info, "host", "os"),
-	    "OSType", jstr(info, "host", "os_type"),
-	    "Architecture", jstr(info, "host", "arch"),
+	    "Volume", json_array_at(info, "plugins", "volume"),
+	    "Network", json_array_at(info, "plugins", "network"),
+	    "Log", json_array_at(info, "plugins", "log"),
+	    "SecurityOptions", json_array_at(info, "security_options", NULL),
+	    "KernelVersion", json_str_at(info, "host", "kernel"),
+	    "OperatingSystem", json_str_at(info, "host", "os"),
+	    "OSType", json_str_at(info, "host", "os_type"),
+	    "Architecture", json_str_at(info, "host", "arch"),
 	    "NCPU", jint(info, "host", "cpus"),
 	    "MemTotal", jint(info, "host", "memory"),
-	    "Name", jstr(info, "host", "name"),
-	    "BerthRootDir", jstr(info, "storage", "root"),
-	    "RunRoot", jstr(info, "storage", "run_root"),
-	    "Debug", json_is_true(jget(info, "debug", NULL)),
-	    "ApiInterfaces", jarray(info, "interfaces", NULL),
+	    "Name", json_str_at(info, "host", "name"),
+	    "BerthRootDir", json_str_at(info, "storage", "root"),
+	    "RunRoot", json_str_at(info, "storage", "run_root"),
+	    "Debug", json_is_true(json_at(info, "debug", NULL)),
+	    "ApiInterfaces", json_array_at(info, "interfaces", NULL),
 	    "Pid", jint(status, "pid", NULL),
-	    "Socket", jstr(status, "socket", NULL),
+	    "Socket", json_str(status, "socket"),
 	    "Connections", jint(status, "connections", NULL),
 	    "UptimeSeconds", jint(status, "uptime_seconds", NULL),
 	    "MaxFrame", jint(status, "max_frame", NULL)));
@@ -182,15 +157,15 @@ static void
 info_print_client(FILE *f, const json_t *client)
 {
 	fprintf(f, "Client:\n");
-	fprintf(f, " Version:    %s\n", jstr(client, "Version", NULL));
-	fprintf(f, " Host:       %s\n", jstr(client, "Host", NULL));
+	fprintf(f, " Version:    %s\n", json_str(client, "Version"));
+	fprintf(f, " Host:       %s\n", json_str(client, "Host"));
 	fprintf(f, " Debug Mode: false\n");
 }
 
 static void
 info_print_server(FILE *f, const json_t *o)
 {
-	const json_t *opts = jget(o, "SecurityOptions", NULL), *v;
+	const json_t *opts = json_at(o, "SecurityOptions", NULL), *v;
 	char mem[32];
 	size_t i;
 
@@ -206,31 +181,31 @@ info_print_server(FILE *f, const json_t *o)
 	    jint(o, "ContainersStopped", NULL));
 	fprintf(f, " Images: %" JSON_INTEGER_FORMAT "\n",
 	    jint(o, "Images", NULL));
-	fprintf(f, " Server Version: %s\n", jstr(o, "ServerVersion", NULL));
-	fprintf(f, " Storage Driver: %s\n", jstr(o, "Driver", NULL));
-	fprintf(f, " Logging Driver: %s\n", jstr(o, "LoggingDriver", NULL));
-	fprintf(f, " Cgroup Driver: %s\n", jstr(o, "CgroupDriver", NULL));
-	fprintf(f, " Cgroup Version: %s\n", jstr(o, "CgroupVersion", NULL));
+	fprintf(f, " Server Version: %s\n", json_str(o, "ServerVersion"));
+	fprintf(f, " Storage Driver: %s\n", json_str(o, "Driver"));
+	fprintf(f, " Logging Driver: %s\n", json_str(o, "LoggingDriver"));
+	fprintf(f, " Cgroup Driver: %s\n", json_str(o, "CgroupDriver"));
+	fprintf(f, " Cgroup Version: %s\n", json_str(o, "CgroupVersion"));
 	fprintf(f, " Plugins:\n");
-	info_list(f, "Volume", jget(o, "Plugins", "Volume"));
-	info_list(f, "Network", jget(o, "Plugins", "Network"));
-	info_list(f, "Log", jget(o, "Plugins", "Log"));
+	info_list(f, "Volume", json_at(o, "Plugins", "Volume"));
+	info_list(f, "Network", json_at(o, "Plugins", "Network"));
+	info_list(f, "Log", json_at(o, "Plugins", "Log"));
 	fprintf(f, " Security Options:\n");
 	json_array_foreach(opts, i, v)
 		if (json_string_value(v) != NULL)
 			info_security_option(f, json_string_value(v));
-	fprintf(f, " Kernel Version: %s\n", jstr(o, "KernelVersion", NULL));
-	fprintf(f, " Operating System: %s\n", jstr(o, "OperatingSystem",
-	    NULL));
-	fprintf(f, " OSType: %s\n", jstr(o, "OSType", NULL));
-	fprintf(f, " Architecture: %s\n", jstr(o, "Architecture", NULL));
+	fprintf(f, " Kernel Version: %s\n", json_str(o, "KernelVersion"));
+	fprintf(f, " Operating System: %s\n", json_str(o,
+	    "OperatingSystem"));
+	fprintf(f, " OSType: %s\n", json_str(o, "OSType"));
+	fprintf(f, " Architecture: %s\n", json_str(o, "Architecture"));
 	fprintf(f, " CPUs: %" JSON_INTEGER_FORMAT "\n", jint(o, "NCPU", NULL));
 	fprintf(f, " Total Memory: %s\n", mem);
-	fprintf(f, " Name: %s\n", jstr(o, "Name", NULL));
-	fprintf(f, " Berth Root Dir: %s\n", jstr(o, "BerthRootDir", NULL));
-	fprintf(f, " Run Root: %s\n", jstr(o, "RunRoot", NULL));
-	fprintf(f, " Socket: %s\n", jstr(o, "Socket", NULL));
-	fprintf(f, " Debug Mode: %s\n", json_is_true(jget(o, "Debug", NULL)) ?
+	fprintf(f, " Name: %s\n", json_str(o, "Name"));
+	fprintf(f, " Berth Root Dir: %s\n", json_str(o, "BerthRootDir"));
+	fprintf(f, " Run Root: %s\n", json_str(o, "RunRoot"));
+	fprintf(f, " Socket: %s\n", json_str(o, "Socket"));
+	fprintf(f, " Debug Mode: %s\n", json_is_true(json_at(o, "Debug", NULL)) ?
 	    "true" : "false");
 }
 
@@ -272,15 +247,13 @@ cmd_info_exec(struct cmd_ctx *ctx, const struct args *args)
 	    struct berth_reply replies[CMD_INFO_NMETHODS] = { BERTH_REPLY_INIT };
 	cleanup_json json_t *info = NULL, *status = NULL, *obj = NULL;
 	const char *format = args_get(args, "format");
-	const char *host = ctx->host;
+	char buf[PATH_MAX + 8];
+	const char *host = cli_host(ctx, buf, sizeof(buf));
 	json_t *parts[CMD_INFO_NMETHODS] = { NULL };
 	int rc;
 
 	if (listing_check_format(ctx, format) < 0)
 		return (CLI_EXIT_ENGINE);
-	if (host == NULL && ((host = getenv(BERTH_HOST_ENV)) == NULL ||
-	    *host == '\0'))
-		host = BERTH_DEFAULT_ADDRESS;
 	rc = info_ask(ctx, replies, parts, &err);
 	info = parts[0];
 	status = parts[1];
@@ -300,7 +273,7 @@ cmd_info_exec(struct cmd_ctx *ctx, const struct args *args)
 		return (CLI_EXIT_ENGINE);
 	if ((rc = listing_print_object(ctx, format, obj)) >= 0)
 		return (rc);
-	info_print_client(ctx->out, jget(obj, "ClientInfo", NULL));
+	info_print_client(ctx->out, json_at(obj, "ClientInfo", NULL));
 	info_print_server(ctx->out, obj);
 	fflush(ctx->out);
 	return (CLI_EXIT_OK);

@@ -3,6 +3,7 @@
  * disconnect and prune, each one io.berth.Network call, with Docker's
  * output and Docker's words for the interface's errors.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "container.h"
 #include "image.h"
 #include "listing.h"
+#include "objects.h"
 #include "publish.h"
 
 #define NETWORK_E_PREFIX	"io.berth.Network."
@@ -101,51 +103,12 @@ network_fail(struct cmd_ctx *ctx, const struct berth_reply *reply,
 	return (cli_fail_daemon(ctx, err));
 }
 
-/* One call with params (NULL: out of memory), its reply in reply; the
- * exit code of the failure printed, or 0. */
-static int
-network_call(struct cmd_ctx *ctx, struct berth_client *c, const char *method,
-    const json_t *p, struct berth_reply *reply)
-{
-	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
-
-	if (p == NULL) {
-		berth_error_sys(&err, "%s", method);
-		return (cli_fail(ctx, &err));
-	}
-	if (container_call(c, method, p, reply, &err) < 0)
-		return (network_fail(ctx, reply, &err));
-	return (0);
-}
-
-static int
-connect_daemon(struct cmd_ctx *ctx, struct berth_client **c)
-{
-	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
-
-	if (cli_connect(ctx, c, &err) < 0)
-		return (cli_fail(ctx, &err));
-	return (0);
-}
-
-/* --filter key=value... as {key: [value...]}, keys among allowed; NULL
- * when none; else the exit status of the error printed. */
-static int
-filters_of(struct cmd_ctx *ctx, const struct args *args,
-    const char *const *allowed, json_t **out)
-{
-	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
-	const char *const *v;
-	int n;
-
-	*out = NULL;
-	v = args_all(args, "filter", &n);
-	if (n == 0)
-		return (0);
-	if (filters_parse_allowed(v, n, allowed, out, &err) < 0)
-		return (filters_fail(ctx, &err));
-	return (0);
-}
+static const struct object_kind network_kind = {
+	.noun = "network",
+	.not_found = NETWORK_E_PREFIX "NotFound",
+	.fail = network_fail,
+	.rm_no_such = true,
+};
 
 /* network create */
 
@@ -171,45 +134,22 @@ const struct cmd_entry cmd_network_create_entry = {
 	.exec = cmd_network_create_exec,
 };
 
-/* "a.b.c.d/n", n in 0..32. */
+/* "a.b.c.d/n", n in 0..32 written in one or two digits. */
 static bool
-cidr_valid(const char *s)
+network_cidr_valid(const char *s)
 {
 	cleanup_free char *addr = NULL;
-	const char *slash = strchr(s, '/');
-	char *end;
-	long n;
+	const char *slash = strchr(s, '/'), *n;
 
-	if (slash == NULL || slash[1] == '\0' ||
-	    (addr = strndup(s, (size_t)(slash - s))) == NULL)
+	if (slash == NULL || (addr = strndup(s, (size_t)(slash - s))) ==
+	    NULL)
 		return (false);
-	n = strtol(slash + 1, &end, 10);
-	return (*end == '\0' && n >= 0 && n <= 32 && slash[1] != '-' &&
-	    slash[1] != '+' && publish_ipv4_valid(addr));
-}
-
-static json_t *
-labels_of(const struct args *args)
-{
-	json_t *labels = json_object();
-	const char *const *v, *eq;
-	char *key;
-	int i, n;
-
-	v = args_all(args, "label", &n);
-	for (i = 0; labels != NULL && i < n; i++) {
-		eq = strchr(v[i], '=');
-		key = eq != NULL ? strndup(v[i], (size_t)(eq - v[i])) :
-		    strdup(v[i]);
-		if (key == NULL) {
-			json_decref(labels);
-			return (NULL);
-		}
-		json_object_set_new(labels, key, json_string(eq != NULL ?
-		    eq + 1 : ""));
-		free(key);
-	}
-	return (labels);
+	n = slash + 1;
+	if (!isdigit((unsigned char)n[0]) || (n[1] != '\0' &&
+	    (!isdigit((unsigned char)n[1]) || n[2] != '\0')) ||
+	    atoi(n) > 32)
+		return (false);
+	return (publish_ipv4_valid(addr));
 }
 
 static int
@@ -218,28 +158,33 @@ cmd_network_create_exec(struct cmd_ctx *ctx, const struct args *args)
 	cleanup_reply struct berth_reply reply = BERTH_REPLY_INIT;
 	cleanup_client struct berth_client *c = NULL;
 	cleanup_free char *id = NULL;
-	const char *const *subnets, *gw = args_get(args, "gateway");
+	const char *const *subnets, *const *gws;
+	const char *gw = args_get(args, "gateway");
 	cleanup_json json_t *p = NULL;
 	json_t *labels;
-	int n, rc;
+	int n, ngw, rc;
 
+	/* Values the flags took but the command cannot: exit 1 with the
+	 * message, as Docker's (its daemon or CLI refuses them). */
 	subnets = args_all(args, "subnet", &n);
+	gws = args_all(args, "gateway", &ngw);
 	if (n > 1)
-		return (cli_usage_error(ctx, ctx->entry, "only one --subnet "
-		    "is supported"));
-	if (n == 1 && !cidr_valid(subnets[0]))
-		return (cli_usage_error(ctx, ctx->entry, "invalid CIDR "
-		    "address: %s (an IPv4 subnet such as 172.30.0.0/16)",
+		return (cli_refuse(ctx, "only one --subnet is supported"));
+	if (n == 1 && !network_cidr_valid(subnets[0]))
+		return (cli_refuse(ctx, "invalid CIDR address: %s (an IPv4 "
+		    "subnet such as 172.30.0.0/16)", subnets[0]));
+	if (ngw > 0 && n == 0)
+		return (cli_refuse(ctx, "every ip-range or gateway must have "
+		    "a corresponding subnet"));
+	if (ngw > 1)
+		return (cli_refuse(ctx, "cannot configure multiple gateways "
+		    "(%s, %s) for the same subnet (%s)", gws[1], gws[0],
 		    subnets[0]));
-	if (gw != NULL && n == 0)
-		return (cli_usage_error(ctx, ctx->entry, "every ip-range or "
-		    "gateway must have a corresponding subnet"));
 	if (gw != NULL && !publish_ipv4_valid(gw))
-		return (cli_usage_error(ctx, ctx->entry, "invalid gateway "
-		    "address: %s (an IPv4 address in the subnet)", gw));
+		return (cli_refuse(ctx, "invalid gateway address: %s (an "
+		    "IPv4 address in the subnet)", gw));
 	if (strlen(args->argv[0]) == 0)
-		return (cli_usage_error(ctx, ctx->entry, "the network name "
-		    "cannot be empty"));
+		return (cli_refuse(ctx, "the network name cannot be empty"));
 	if ((p = json_pack("{s:s}", "name", args->argv[0])) != NULL) {
 		if (args_get(args, "driver") != NULL)
 			json_object_set_new(p, "driver", json_string(
@@ -251,14 +196,14 @@ cmd_network_create_exec(struct cmd_ctx *ctx, const struct args *args)
 			json_object_set_new(p, "gateway", json_string(gw));
 		if (args_has(args, "internal"))
 			json_object_set_new(p, "internal", json_true());
-		if ((labels = labels_of(args)) != NULL &&
+		if ((labels = object_kv_flags(args, "label")) != NULL &&
 		    json_object_size(labels) > 0)
 			json_object_set_new(p, "labels", labels);
 		else
 			json_decref(labels);
 	}
-	if ((rc = connect_daemon(ctx, &c)) != 0 || (rc = network_call(ctx, c,
-	    "io.berth.Network.Create", p, &reply)) != 0)
+	if ((rc = object_connect(ctx, &c)) != 0 || (rc = object_call(ctx,
+	    &network_kind, c, "io.berth.Network.Create", p, &reply)) != 0)
 		return (rc);
 	if ((id = image_str(reply.parameters, "id")) == NULL) {
 		fprintf(ctx->err, "Error: the daemon's reply has no id\n");
@@ -314,47 +259,19 @@ static const struct fmt_header network_headers[] = {
 	{ NULL, NULL }
 };
 
-static const char *
-jstr(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return (s != NULL ? s : "");
-}
-
 static int
 by_name(const void *a, const void *b)
 {
-	return (strcmp(jstr(*(json_t *const *)a, "Name"),
-	    jstr(*(json_t *const *)b, "Name")));
-}
-
-/* "k=v,k2=v2" */
-static char *
-labels_text(const json_t *labels)
-{
-	char *buf = NULL;
-	size_t size = 0;
-	const char *k;
-	json_t *v;
-	FILE *f = open_memstream(&buf, &size);
-	bool first = true;
-
-	if (f == NULL)
-		return (NULL);
-	json_object_foreach((json_t *)labels, k, v) {
-		fprintf(f, "%s%s=%s", first ? "" : ",", k,
-		    json_string_value(v) != NULL ? json_string_value(v) : "");
-		first = false;
-	}
-	fclose(f);
-	return (buf);
+	return (strcmp(json_str(*(json_t *const *)a, "Name"),
+	    json_str(*(json_t *const *)b, "Name")));
 }
 
 /* The rows of "network ls" from List's networks, sorted by name. */
 static json_t *
-network_rows(const json_t *networks, bool no_trunc)
+network_rows(const json_t *params, const struct args *args)
 {
+	const json_t *networks = json_object_get(params, "networks");
+	bool no_trunc = args_has(args, "no-trunc");
 	cleanup_json json_t *rows = json_array();
 	json_t *n, **v;
 	size_t i, count = json_array_size(networks);
@@ -364,18 +281,18 @@ network_rows(const json_t *networks, bool no_trunc)
 	json_array_foreach(networks, i, n) {
 		cleanup_free char *id = NULL, *labels = NULL, *at = NULL;
 
-		id = no_trunc ? strdup(jstr(n, "id")) :
-		    strndup(jstr(n, "id"), 12);
-		labels = labels_text(json_object_get(n, "labels"));
+		id = no_trunc ? strdup(json_str(n, "id")) :
+		    strndup(json_str(n, "id"), 12);
+		labels = listing_labels(json_object_get(n, "labels"));
 		at = fmt_created_at(json_integer_value(json_object_get(n,
 		    "created")));
 		v[i] = json_pack("{s:s?, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, "
-		    "s:s, s:s}", "ID", id, "Name", jstr(n, "name"), "Driver",
-		    jstr(n, "driver"), "Scope", jstr(n, "scope"), "IPv6",
+		    "s:s, s:s}", "ID", id, "Name", json_str(n, "name"), "Driver",
+		    json_str(n, "driver"), "Scope", json_str(n, "scope"), "IPv6",
 		    "false", "Internal", json_is_true(json_object_get(n,
 		    "internal")) ? "true" : "false", "Labels", labels,
-		    "CreatedAt", at, "Subnet", jstr(n, "subnet"), "Gateway",
-		    jstr(n, "gateway"));
+		    "CreatedAt", at, "Subnet", json_str(n, "subnet"), "Gateway",
+		    json_str(n, "gateway"));
 		if (v[i] == NULL)
 			break;
 	}
@@ -390,33 +307,18 @@ network_rows(const json_t *networks, bool no_trunc)
 static int
 cmd_network_ls_exec(struct cmd_ctx *ctx, const struct args *args)
 {
-	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
-	cleanup_reply struct berth_reply reply = BERTH_REPLY_INIT;
-	cleanup_client struct berth_client *c = NULL;
-	cleanup_json json_t *params = NULL, *rows = NULL, *filters = NULL;
 	static const char *const keys[] = { "driver", "id", "label", "name",
 	    "type", NULL };
-	const char *format = args_get(args, "format");
-	cleanup_json json_t *p = NULL;
-	int rc;
+	static const struct object_list ls = {
+		.method = "io.berth.Network.List",
+		.filters = keys,
+		.rows_of = network_rows,
+		.quiet = "{{.ID}}",
+		.table = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}",
+		.headers = network_headers,
+	};
 
-	if ((rc = filters_of(ctx, args, keys, &filters)) != 0)
-		return (rc);
-	if (!args_has(args, "quiet") && listing_check_format(ctx, format) < 0)
-		return (CLI_EXIT_ENGINE);
-	p = filters != NULL ? json_pack("{s:O}", "filters", filters) :
-	    json_object();
-	if ((rc = connect_daemon(ctx, &c)) != 0 || (rc = network_call(ctx, c,
-	    "io.berth.Network.List", p, &reply)) != 0)
-		return (rc);
-	if ((params = jsonmp_from_msgpack(reply.parameters, &err)) == NULL)
-		return (cli_fail(ctx, &err));
-	if ((rows = network_rows(json_object_get(params, "networks"),
-	    args_has(args, "no-trunc"))) == NULL)
-		return (CLI_EXIT_ENGINE);
-	return (listing_print(ctx, args_has(args, "quiet") ? "{{.ID}}" :
-	    format, "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}", rows,
-	    network_headers));
+	return (object_ls(ctx, &network_kind, &ls, args));
 }
 
 /* network inspect */
@@ -439,91 +341,11 @@ const struct cmd_entry cmd_network_inspect_entry = {
 	.exec = cmd_network_inspect_exec,
 };
 
-/* Print the template for doc, or add doc to out; -1 after a local
- * failure was printed. */
-static int
-inspect_emit(struct cmd_ctx *ctx, const struct fmt_template *t,
-    json_t *doc, json_t *out)
-{
-	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
-	cleanup_free char *line = NULL;
-
-	if (t == NULL)
-		return (json_array_append_new(out, doc));
-	line = fmt_render(t, doc, &err);
-	json_decref(doc);
-	if (line == NULL) {
-		cli_fail(ctx, &err);
-		return (-1);
-	}
-	fprintf(ctx->out, "%s\n", line);
-	return (0);
-}
-
 static int
 cmd_network_inspect_exec(struct cmd_ctx *ctx, const struct args *args)
 {
-	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
-	cleanup_client struct berth_client *c = NULL;
-	cleanup_json json_t *out = json_array();
-	const char *format = args_get(args, "format");
-	struct fmt_template *t = NULL;
-	int i, failed = 0, rc = CLI_EXIT_OK;
-	json_t *doc;
-
-	if (out == NULL)
-		return (CLI_EXIT_ENGINE);
-	if (format != NULL && *format != '\0' && strcmp(format, "json") != 0 &&
-	    fmt_parse(format, &t, &err) < 0)
-		return (cli_usage_error(ctx, ctx->entry, "%s",
-		    berth_error_message(&err)));
-	if ((rc = connect_daemon(ctx, &c)) != 0)
-		goto out;
-	for (i = 0; i < args->argc; i++) {
-		cleanup_reply struct berth_reply reply = BERTH_REPLY_INIT;
-		cleanup_json json_t *p = json_pack("{s:s}", "network",
-		    args->argv[i]);
-
-		berth_error_clear(&err);
-		if (p == NULL) {
-			rc = CLI_EXIT_ENGINE;
-			goto out;
-		}
-		if (container_call(c, "io.berth.Network.Inspect", p, &reply,
-		    &err) < 0) {
-			if (!reply.error) {
-				rc = cli_fail(ctx, &err);
-				goto out;
-			}
-			if (berth_error_is(&err, NETWORK_E_PREFIX "NotFound"))
-				fprintf(ctx->err, "Error: No such network: "
-				    "%s\n", args->argv[i]);
-			else
-				network_fail(ctx, &reply, &err);
-			failed++;
-			continue;
-		}
-		if ((doc = jsonmp_from_msgpack(berth_map_get(reply.parameters,
-		    "network"), &err)) == NULL) {
-			rc = cli_fail(ctx, &err);
-			goto out;
-		}
-		if (inspect_emit(ctx, t, doc, out) < 0) {
-			rc = CLI_EXIT_ENGINE;
-			goto out;
-		}
-	}
-	if (t == NULL) {
-		if (json_dumpf(out, ctx->out, JSON_INDENT(4)) < 0)
-			rc = CLI_EXIT_ENGINE;
-		fputc('\n', ctx->out);
-	}
-	if (rc == CLI_EXIT_OK && failed > 0)
-		rc = CLI_EXIT_FAILURE;
-out:
-	fmt_free(t);
-	fflush(ctx->out);
-	return (rc);
+	return (object_inspect(ctx, &network_kind, "io.berth.Network.Inspect",
+	    "network", args));
 }
 
 /* network rm */
@@ -534,11 +356,16 @@ static const struct args_flag cmd_network_no_flags[] = {
 	{ NULL, 0, NULL, NULL }
 };
 
+static const struct args_flag cmd_network_rm_flags[] = {
+	{ "force", 'f', NULL, "Do not error if the network does not exist" },
+	{ NULL, 0, NULL, NULL }
+};
+
 const struct cmd_entry cmd_network_rm_entry = {
 	.name = "network rm",
 	.usage = "NETWORK [NETWORK...]",
 	.summary = "Remove one or more networks",
-	.flags = cmd_network_no_flags,
+	.flags = cmd_network_rm_flags,
 	.args_min = 1,
 	.args_max = -1,
 	.alias = "remove",
@@ -548,35 +375,8 @@ const struct cmd_entry cmd_network_rm_entry = {
 static int
 cmd_network_rm_exec(struct cmd_ctx *ctx, const struct args *args)
 {
-	cleanup_client struct berth_client *c = NULL;
-	int i, rc, failed = 0;
-
-	if ((rc = connect_daemon(ctx, &c)) != 0)
-		return (rc);
-	for (i = 0; i < args->argc; i++) {
-		cleanup_error struct berth_error err = BERTH_ERROR_INIT;
-		cleanup_reply struct berth_reply reply = BERTH_REPLY_INIT;
-		cleanup_json json_t *p = json_pack("{s:s}", "network",
-		    args->argv[i]);
-
-		if (p == NULL)
-			return (CLI_EXIT_ENGINE);
-		if (container_call(c, "io.berth.Network.Remove", p, &reply,
-		    &err) == 0) {
-			fprintf(ctx->out, "%s\n", args->argv[i]);
-			fflush(ctx->out);
-			continue;
-		}
-		if (!reply.error)
-			return (cli_fail(ctx, &err));
-		if (berth_error_is(&err, NETWORK_E_PREFIX "NotFound"))
-			fprintf(ctx->err, "Error: No such network: %s\n",
-			    args->argv[i]);
-		else
-			network_fail(ctx, &reply, &err);
-		failed++;
-	}
-	return (failed > 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK);
+	return (object_rm(ctx, &network_kind, "io.berth.Network.Remove",
+	    args));
 }
 
 /* network connect, disconnect */
@@ -624,8 +424,7 @@ cmd_network_connect_exec(struct cmd_ctx *ctx, const struct args *args)
 	cleanup_client struct berth_client *c = NULL;
 	const char *const *aliases, *ip = args_get(args, "ip");
 	cleanup_json json_t *p = NULL;
-	json_t *a;
-	int i, n, rc;
+	int n, rc;
 
 	if (ip != NULL && !publish_ipv4_valid(ip))
 		return (cli_usage_error(ctx, ctx->entry, "invalid IPv4 "
@@ -633,19 +432,15 @@ cmd_network_connect_exec(struct cmd_ctx *ctx, const struct args *args)
 	aliases = args_all(args, "alias", &n);
 	if ((p = json_pack("{s:s, s:s}", "network", args->argv[0],
 	    "container", args->argv[1])) != NULL) {
-		if (n > 0) {
-			a = json_array();
-			for (i = 0; a != NULL && i < n; i++)
-				json_array_append_new(a, json_string(
-				    aliases[i]));
-			json_object_set_new(p, "aliases", a);
-		}
+		if (n > 0)
+			json_object_set_new(p, "aliases", json_strings(aliases,
+			    n));
 		if (ip != NULL)
 			json_object_set_new(p, "ipv4_address",
 			    json_string(ip));
 	}
-	if ((rc = connect_daemon(ctx, &c)) != 0 || (rc = network_call(ctx, c,
-	    "io.berth.Network.Connect", p, &reply)) != 0)
+	if ((rc = object_connect(ctx, &c)) != 0 || (rc = object_call(ctx,
+	    &network_kind, c, "io.berth.Network.Connect", p, &reply)) != 0)
 		return (rc);
 	return (CLI_EXIT_OK);
 }
@@ -662,8 +457,8 @@ cmd_network_disconnect_exec(struct cmd_ctx *ctx, const struct args *args)
 	    args->argv[1]);
 	if (p != NULL && args_has(args, "force"))
 		json_object_set_new(p, "force", json_true());
-	if ((rc = connect_daemon(ctx, &c)) != 0 || (rc = network_call(ctx, c,
-	    "io.berth.Network.Disconnect", p, &reply)) != 0)
+	if ((rc = object_connect(ctx, &c)) != 0 || (rc = object_call(ctx,
+	    &network_kind, c, "io.berth.Network.Disconnect", p, &reply)) != 0)
 		return (rc);
 	return (CLI_EXIT_OK);
 }
@@ -696,12 +491,10 @@ cmd_network_prune_exec(struct cmd_ctx *ctx, const struct args *args)
 	cleanup_client struct berth_client *c = NULL;
 	cleanup_json json_t *filters = NULL;
 	static const char *const keys[] = { "label", "until", NULL };
-	const msgpack_object *d, *s;
 	cleanup_json json_t *p = NULL;
-	uint32_t i;
 	int rc;
 
-	if ((rc = filters_of(ctx, args, keys, &filters)) != 0)
+	if ((rc = object_filters(ctx, args, keys, &filters)) != 0)
 		return (rc);
 	if (!args_has(args, "force") && !cli_confirm(ctx,
 	    "WARNING! This will remove all custom networks not used by at "
@@ -709,21 +502,10 @@ cmd_network_prune_exec(struct cmd_ctx *ctx, const struct args *args)
 		return (CLI_EXIT_OK);
 	p = filters != NULL ? json_pack("{s:O}", "filters", filters) :
 	    json_object();
-	if ((rc = connect_daemon(ctx, &c)) != 0 || (rc = network_call(ctx, c,
-	    "io.berth.Network.Prune", p, &reply)) != 0)
+	if ((rc = object_connect(ctx, &c)) != 0 || (rc = object_call(ctx,
+	    &network_kind, c, "io.berth.Network.Prune", p, &reply)) != 0)
 		return (rc);
-	d = berth_map_get(reply.parameters, "deleted");
-	if (d != NULL && d->type == MSGPACK_OBJECT_ARRAY &&
-	    d->via.array.size > 0) {
-		fprintf(ctx->out, "Deleted Networks:\n");
-		for (i = 0; i < d->via.array.size; i++) {
-			s = &d->via.array.ptr[i];
-			if (s->type == MSGPACK_OBJECT_STR)
-				fprintf(ctx->out, "%.*s\n",
-				    (int)s->via.str.size, s->via.str.ptr);
-		}
-		fprintf(ctx->out, "\n");
-	}
+	object_print_deleted(ctx, &reply, "Networks");
 	fflush(ctx->out);
 	return (CLI_EXIT_OK);
 }

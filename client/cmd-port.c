@@ -93,10 +93,11 @@ cmd_port_exec(struct cmd_ctx *ctx, const struct args *args)
 	int port = 0, found = 0;
 	size_t i, n;
 
+	/* Not a flag-parse error: exit 1 and no pointer to --help, as
+	 * Docker's. */
 	if (args->argc == 2 && publish_parse_port(args->argv[1], &port,
 	    &proto, &err) < 0)
-		return (cli_usage_error(ctx, ctx->entry, "%s",
-		    berth_error_message(&err)));
+		return (cli_refuse(ctx, "%s", berth_error_message(&err)));
 	if ((p = container_params(name, NULL, NULL)) == NULL)
 		return (CLI_EXIT_ENGINE);
 	if (cli_connect(ctx, &c, &err) < 0)
@@ -126,8 +127,8 @@ cmd_port_exec(struct cmd_ctx *ctx, const struct args *args)
 	}
 	fflush(ctx->out);
 	if (proto != NULL && found == 0) {
-		fprintf(ctx->err, "Error: No public port '%d/%s' published "
-		    "for %s\n", port, proto, name);
+		fprintf(ctx->err, "Error: No public port '%s' published for "
+		    "%s\n", args->argv[1], name);
 		return (CLI_EXIT_FAILURE);
 	}
 	return (CLI_EXIT_OK);

@@ -10,6 +10,7 @@
  * ({{.Server.Version}}).
  */
 #include <gnu/libc-version.h>
+#include <limits.h>
 #include <string.h>
 
 #include "cleanup.h"
@@ -39,19 +40,6 @@ const struct cmd_entry cmd_version_entry = {
 	.exec = cmd_version_exec,
 };
 
-/* A string at a path of keys ("build", "compiler") in obj, or "". */
-static const char *
-jpath(const json_t *obj, const char *k1, const char *k2)
-{
-	const json_t *v = json_object_get(obj, k1);
-	const char *s;
-
-	if (k2 != NULL)
-		v = json_object_get(v, k2);
-	s = json_string_value(v);
-	return (s != NULL ? s : "");
-}
-
 static json_t *
 version_client(const char *host)
 {
@@ -72,22 +60,23 @@ version_client(const char *host)
 	    "Host", host));
 }
 
-/* The engine's build and platform from GetInfo, named as Docker's. */
+/* The engine's build and platform ("OS/ARCH") from GetInfo, named as
+ * Docker's; what is missing is empty. */
 static json_t *
 version_engine(const json_t *info)
 {
-	const char *platform = jpath(info, "build", "platform");
+	const char *platform = json_str_at(info, "build", "platform");
 	const char *slash = strchr(platform, '/');
 
-	return (json_pack("{s:O, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-	    "ApiInterfaces", json_object_get(info, "interfaces"),
-	    "Compiler", jpath(info, "build", "compiler"),
-	    "Libc", jpath(info, "build", "libc"),
-	    "GitCommit", jpath(info, "build", "commit"),
-	    "BuildTime", jpath(info, "build", "built"),
-	    "Os", slash != NULL ? "linux" : "",
+	return (json_pack("{s:o, s:s, s:s, s:s, s:s, s:s%, s:s, s:s}",
+	    "ApiInterfaces", json_array_at(info, "interfaces", NULL),
+	    "Compiler", json_str_at(info, "build", "compiler"),
+	    "Libc", json_str_at(info, "build", "libc"),
+	    "GitCommit", json_str_at(info, "build", "commit"),
+	    "BuildTime", json_str_at(info, "build", "built"),
+	    "Os", platform, slash != NULL ? (size_t)(slash - platform) : 0,
 	    "Arch", slash != NULL ? slash + 1 : "",
-	    "KernelVersion", jpath(info, "host", "kernel")));
+	    "KernelVersion", json_str_at(info, "host", "kernel")));
 }
 
 /* The daemon's GetInfo as Docker's "Server" object: the engine's fields,
@@ -104,7 +93,7 @@ version_server(const json_t *info)
 
 	if (components == NULL || server == NULL ||
 	    (engine = json_pack("{s:s, s:s, s:o}", "Name", "Engine",
-	    "Version", jpath(info, "version", NULL), "Details",
+	    "Version", json_str(info, "version"), "Details",
 	    json_deep_copy(server))) ==
 	    NULL || json_array_append_new(components, engine) < 0)
 		return (NULL);
@@ -112,10 +101,10 @@ version_server(const json_t *info)
 		json_array_append_new(components, json_pack("{s:s, s:O}",
 		    "Name", name, "Version", v));
 	if (json_object_set_new(server, "Platform", json_pack("{s:s}",
-	    "Name", jpath(info, "product", NULL))) < 0 ||
+	    "Name", json_str(info, "product"))) < 0 ||
 	    json_object_set(server, "Components", components) < 0 ||
-	    json_object_set_new(server, "Version", json_string(jpath(info,
-	    "version", NULL))) < 0)
+	    json_object_set_new(server, "Version", json_string(json_str(info,
+	    "version"))) < 0)
 		return (NULL);
 	return (steal_pointer(&server));
 }
@@ -159,18 +148,18 @@ version_print_build(FILE *f, int indent, const json_t *o)
 	    "ApiInterfaces"));
 	cleanup_free char *osarch = NULL, *libc = NULL;
 
-	if (*jpath(o, "Libc", NULL) != '\0' && asprintf(&libc, "glibc %s",
-	    jpath(o, "Libc", NULL)) < 0)
+	if (*json_str(o, "Libc") != '\0' && asprintf(&libc, "glibc %s",
+	    json_str(o, "Libc")) < 0)
 		libc = NULL;
-	if (asprintf(&osarch, "%s/%s", jpath(o, "Os", NULL), jpath(o, "Arch",
-	    NULL)) < 0)
+	if (asprintf(&osarch, "%s/%s", json_str(o, "Os"), json_str(o,
+	    "Arch")) < 0)
 		osarch = NULL;
-	line(f, indent, "Version", jpath(o, "Version", NULL));
+	line(f, indent, "Version", json_str(o, "Version"));
 	line(f, indent, "API interfaces", ifaces);
-	line(f, indent, "C compiler", jpath(o, "Compiler", NULL));
+	line(f, indent, "C compiler", json_str(o, "Compiler"));
 	line(f, indent, "C library", libc);
-	line(f, indent, "Git commit", jpath(o, "GitCommit", NULL));
-	line(f, indent, "Built", jpath(o, "BuildTime", NULL));
+	line(f, indent, "Git commit", json_str(o, "GitCommit"));
+	line(f, indent, "Built", json_str(o, "BuildTime"));
 	if (osarch != NULL && strcmp(osarch, "/") != 0)
 		line(f, indent, "OS/Arch", osarch);
 }
@@ -183,24 +172,24 @@ version_print(FILE *f, const json_t *client, const json_t *server)
 
 	fprintf(f, "Client:\n");
 	version_print_build(f, 1, client);
-	line(f, 1, "Host", jpath(client, "Host", NULL));
+	line(f, 1, "Host", json_str(client, "Host"));
 	if (server == NULL) {
 		fflush(f);
 		return;
 	}
-	fprintf(f, "\nServer: %s\n", jpath(json_object_get(server,
+	fprintf(f, "\nServer: %s\n", json_str_at(json_object_get(server,
 	    "Platform"), "Name", NULL));
 	comps = json_object_get(server, "Components");
 	json_array_foreach(comps, i, comp) {
-		fprintf(f, " %s:\n", jpath(comp, "Name", NULL));
+		fprintf(f, " %s:\n", json_str(comp, "Name"));
 		if (i == 0 && (engine = json_object_get(comp, "Details")) !=
 		    NULL) {
-			line(f, 2, "Version", jpath(comp, "Version", NULL));
+			line(f, 2, "Version", json_str(comp, "Version"));
 			version_print_build(f, 2, engine);
-			line(f, 2, "Kernel", jpath(engine, "KernelVersion",
-			    NULL));
+			line(f, 2, "Kernel", json_str(engine,
+			    "KernelVersion"));
 		} else
-			line(f, 2, "Version", jpath(comp, "Version", NULL));
+			line(f, 2, "Version", json_str(comp, "Version"));
 	}
 	fflush(f);
 }
@@ -213,15 +202,13 @@ cmd_version_exec(struct cmd_ctx *ctx, const struct args *args)
 	cleanup_client struct berth_client *c = NULL;
 	cleanup_json json_t *info = NULL, *out = NULL;
 	const char *format = args_get(args, "format");
-	const char *host = ctx->host;
+	char buf[PATH_MAX + 8];
+	const char *host = cli_host(ctx, buf, sizeof(buf));
 	json_t *server = NULL;
 	int rc, prc;
 
 	if (listing_check_format(ctx, format) < 0)
 		return (CLI_EXIT_ENGINE);
-	if (host == NULL && ((host = getenv(BERTH_HOST_ENV)) == NULL ||
-	    *host == '\0'))
-		host = BERTH_DEFAULT_ADDRESS;
 	rc = cli_connect(ctx, &c, &err);
 	if (rc == 0)
 		rc = berth_call(c, "io.berth.Service.GetInfo", NULL, 0, &reply,

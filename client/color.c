@@ -2,25 +2,26 @@
  * Whether the CLI may write escape sequences (see color.h).
  */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "color.h"
 
 bool
-color_enabled(FILE *f)
+term_escapes(FILE *f)
 {
-	const char *no = getenv("NO_COLOR");
+	const char *term = getenv("TERM");
 	int fd;
 
-	if (no != NULL && *no != '\0')
+	if (term != NULL && strcmp(term, "dumb") == 0)
 		return (false);
 	return (f != NULL && (fd = fileno(f)) >= 0 && isatty(fd));
 }
 
 bool
-color_escape(FILE *f, const char *seq)
+term_escape(FILE *f, const char *seq)
 {
-	if (!color_enabled(f))
+	if (!term_escapes(f))
 		return (false);
 	fputs(seq, f);
 	return (true);

@@ -4,7 +4,9 @@
  * (125: the CLI or the engine failed; 1: the command failed).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -14,6 +16,26 @@ cli_connect(struct cmd_ctx *ctx, struct berth_client **c,
     struct berth_error *err)
 {
 	return (berth_connect(ctx->host, c, err));
+}
+
+const char *
+cli_host(const struct cmd_ctx *ctx, char *buf, size_t size)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	const char *env;
+	char path[PATH_MAX];
+
+	if (ctx->host != NULL)
+		return (ctx->host);
+	/* $BERTH_HOST or the default, chosen as berth_connect chooses; a
+	 * $BERTH_HOST it cannot take shown as it is. */
+	if (berth_address_resolve(NULL, path, sizeof(path), &err) < 0) {
+		berth_error_clear(&err);
+		env = getenv(BERTH_HOST_ENV);
+		return (env != NULL ? env : BERTH_DEFAULT_ADDRESS);
+	}
+	snprintf(buf, size, "unix://%s", path);
+	return (buf);
 }
 
 static const char *
@@ -93,6 +115,19 @@ cli_usage_error(struct cmd_ctx *ctx, const struct cmd_entry *entry,
 	else
 		fprintf(ctx->err, "\nSee '%s --help'.\n", CLI_NAME);
 	return (CLI_EXIT_ENGINE);
+}
+
+int
+cli_refuse(struct cmd_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(ctx->err, "Error: ");
+	va_start(ap, fmt);
+	vfprintf(ctx->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', ctx->err);
+	return (CLI_EXIT_FAILURE);
 }
 
 int

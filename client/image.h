@@ -20,6 +20,7 @@ struct progress {
 	FILE	*f;
 	bool	 enabled;
 	bool	 drawn;
+	int	 last_len;	/* columns of the line drawn last */
 	char	 last_id[80];
 };
 

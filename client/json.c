@@ -365,3 +365,49 @@ jsonmp_print(FILE *f, const json_t *j, struct berth_error *err)
 		return (berth_error_sys(err, "write JSON"));
 	return (0);
 }
+
+/* Accessors for replies turned into JSON. */
+
+const json_t *
+json_at(const json_t *o, const char *k1, const char *k2)
+{
+	const json_t *v = json_object_get(o, k1);
+
+	return (k2 != NULL ? json_object_get(v, k2) : v);
+}
+
+const char *
+json_str_at(const json_t *o, const char *k1, const char *k2)
+{
+	const char *s = json_string_value(json_at(o, k1, k2));
+
+	return (s != NULL ? s : "");
+}
+
+const char *
+json_str(const json_t *o, const char *key)
+{
+	return (json_str_at(o, key, NULL));
+}
+
+json_t *
+json_array_at(const json_t *o, const char *k1, const char *k2)
+{
+	const json_t *a = json_at(o, k1, k2);
+
+	return (json_is_array(a) ? json_deep_copy(a) : json_array());
+}
+
+json_t *
+json_strings(const char *const *v, int n)
+{
+	json_t *a = json_array();
+	int i;
+
+	for (i = 0; a != NULL && i < n; i++)
+		if (json_array_append_new(a, json_string(v[i])) < 0) {
+			json_decref(a);
+			return (NULL);
+		}
+	return (a);
+}

@@ -194,3 +194,37 @@ listing_check_format(struct cmd_ctx *ctx, const char *format)
 	fmt_free(t);
 	return (0);
 }
+
+static int
+strcmp_ptr(const void *a, const void *b)
+{
+	return (strcmp(*(const char *const *)a, *(const char *const *)b));
+}
+
+char *
+listing_labels(const json_t *labels)
+{
+	cleanup_free const char **keys = NULL;
+	char *buf = NULL;
+	size_t size = 0, n = 0, i;
+	const char *k;
+	json_t *v;
+	FILE *f;
+
+	if ((keys = calloc(json_object_size(labels) + 1, sizeof(*keys))) ==
+	    NULL)
+		return (NULL);
+	json_object_foreach((json_t *)labels, k, v)
+		keys[n++] = k;
+	qsort(keys, n, sizeof(*keys), strcmp_ptr);
+	if ((f = open_memstream(&buf, &size)) == NULL)
+		return (NULL);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%s=%s", i > 0 ? "," : "", keys[i],
+		    json_str(labels, keys[i]));
+	if (fclose(f) != 0) {
+		free(buf);
+		return (NULL);
+	}
+	return (buf);
+}

@@ -55,6 +55,9 @@ int	listing_print(struct cmd_ctx *ctx, const char *format,
  */
 int	listing_print_object(struct cmd_ctx *ctx, const char *format,
 	    const json_t *obj);
+/* A Labels column: "k=v,k2=v2" sorted by key, as ps, network ls and
+ * volume ls print it ("" for none); NULL when out of memory. */
+char	*listing_labels(const json_t *labels);
 /* A --format that is neither empty, "json" nor a template that parses is
  * a usage error (printed; returns -1), checked before any connection. */
 int	listing_check_format(struct cmd_ctx *ctx, const char *format);

@@ -1,7 +1,8 @@
 /*
  * The progress line of load, save and import: on a terminal only, one
  * line redrawn with \r, as Docker's jsonmessage draws a layer's bar
- * (its escapes only where color.h allows them).
+ * (its escapes only where color.h allows them; else what the line
+ * before left is overwritten with spaces).
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -13,8 +14,6 @@
 #include "image.h"
 
 #define PROGRESS_BAR_WIDTH	50
-/* Without escapes, a line is padded to this many columns. */
-#define PROGRESS_LINE_WIDTH	100
 
 void
 progress_init(struct progress *p, FILE *f, bool quiet)
@@ -71,20 +70,23 @@ progress_draw(struct progress *p, const char *action, const char *id,
 	if (id != NULL && strncmp(id, "sha256:", 7) == 0)
 		id = shortid = fmt_short_id(id);
 	/* A new layer or image starts a new line; the old one stays. */
-	if (p->drawn && strcmp(p->last_id, id != NULL ? id : "") != 0)
+	if (p->drawn && strcmp(p->last_id, id != NULL ? id : "") != 0) {
 		fputc('\n', p->f);
+		p->drawn = false;
+	}
 	snprintf(p->last_id, sizeof(p->last_id), "%s", id != NULL ? id : "");
 	bar = current >= 0 ? progress_bar(current, total,
 	    PROGRESS_BAR_WIDTH) : NULL;
 	n = fprintf(p->f, "\r%s%s%s %s", id != NULL && *id != '\0' ? id :
 	    "", id != NULL && *id != '\0' ? ": " : "", action,
 	    bar != NULL ? bar : "");
-	/* What a longer line before left: cleared, or without escapes
-	 * (NO_COLOR) overwritten with spaces. */
-	if (!color_escape(p->f, ESC_CLEAR_LINE) && n > 0 &&
-	    n < PROGRESS_LINE_WIDTH)
-		fprintf(p->f, "%*s", PROGRESS_LINE_WIDTH - n, "");
+	/* What a longer line before left on this one: cleared, or
+	 * without escapes overwritten with spaces, as far as it went. */
+	if (!term_escape(p->f, ESC_CLEAR_LINE) && p->drawn && n > 0 &&
+	    n < p->last_len)
+		fprintf(p->f, "%*s", p->last_len - n, "");
 	fflush(p->f);
+	p->last_len = n > 0 ? n : 0;
 	p->drawn = true;
 }
 

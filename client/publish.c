@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cleanup.h"
 #include "cli.h"
@@ -68,7 +69,8 @@ port_range(const char *s, size_t len, int min, int *start, int *end)
 	    *start <= *end);
 }
 
-/* "/tcp" or "/udp" ending spec (absent: tcp); *len is cut before it. */
+/* "/tcp" or "/udp" ending spec, in any case (absent or empty: tcp, as
+ * Docker's SplitProtoPort); *len is cut before it. */
 static int
 split_proto(const char *spec, const char *what, size_t *len,
     const char **proto, struct berth_error *err)
@@ -78,9 +80,9 @@ split_proto(const char *spec, const char *what, size_t *len,
 	*proto = "tcp";
 	if (slash == NULL)
 		return (0);
-	if (strcmp(slash + 1, "tcp") == 0)
+	if (slash[1] == '\0' || strcasecmp(slash + 1, "tcp") == 0)
 		*proto = "tcp";
-	else if (strcmp(slash + 1, "udp") == 0)
+	else if (strcasecmp(slash + 1, "udp") == 0)
 		*proto = "udp";
 	else
 		return (berth_error_set(err, CLI_E_USAGE, 0, "invalid "
@@ -187,7 +189,9 @@ publish_parse(const char *spec, json_t *bindings, json_t *exposed,
 		return (berth_error_set(err, CLI_E_USAGE, 0, "invalid "
 		    "hostPort: %.*s (in \"%s\": 1-65535, or a range "
 		    "START-END)", (int)hlen, hport, spec));
-	if (ce - cs >= PUBLISH_RANGE_MAX || he - hs >= PUBLISH_RANGE_MAX)
+	/* A host range for one container port is one binding, however
+	 * long; only what makes many bindings is bounded. */
+	if (ce - cs >= PUBLISH_RANGE_MAX)
 		return (too_many(spec, err));
 	if (hs > 0 && ce - cs != he - hs && ce != cs)
 		return (berth_error_set(err, CLI_E_USAGE, 0, "invalid ranges "
@@ -238,11 +242,15 @@ publish_parse_add_host(const char *spec, struct berth_error *err)
 	char *out;
 	size_t n;
 
+	/* NAME=IP, else NAME:IP split at the first ':' (IPv6 addresses
+	 * have more); a name never has a ':'. */
 	if (sep == NULL)
 		sep = strchr(spec, ':');
-	if (sep == NULL || sep == spec || sep[1] == '\0') {
+	if (sep == NULL || sep == spec || memchr(spec, ':',
+	    (size_t)(sep - spec)) != NULL) {
 		berth_error_set(err, CLI_E_USAGE, 0, "bad format for add-host: "
-		    "\"%s\" (NAME:IP or NAME=IP)", spec);
+		    "\"%s\" (NAME:IP, NAME=IP or NAME:%s)", spec,
+		    PUBLISH_HOST_GATEWAY);
 		return (NULL);
 	}
 	if ((name = strndup(spec, (size_t)(sep - spec))) == NULL)
@@ -255,7 +263,8 @@ publish_parse_add_host(const char *spec, struct berth_error *err)
 		ip = strdup(sep + 1);
 	if (ip == NULL)
 		goto oom;
-	if (!ip_valid(ip)) {
+	/* host-gateway: the daemon puts the container's gateway there. */
+	if (strcmp(ip, PUBLISH_HOST_GATEWAY) != 0 && !ip_valid(ip)) {
 		berth_error_set(err, CLI_E_USAGE, 0, "invalid IP address in "
 		    "add-host: \"%s\"", sep + 1);
 		return (NULL);
@@ -305,20 +314,6 @@ dns_search_valid(const char *s)
 		    *p != '_')
 			return (false);
 	return (true);
-}
-
-static json_t *
-str_list(const char *const *v, int n)
-{
-	json_t *a = json_array();
-	int i;
-
-	for (i = 0; a != NULL && i < n; i++)
-		if (json_array_append_new(a, json_string(v[i])) < 0) {
-			json_decref(a);
-			return (NULL);
-		}
-	return (a);
 }
 
 static bool
@@ -405,7 +400,7 @@ network_mode(const struct args *a, json_t *cfg, json_t *host,
 	json_object_set_new(nets, mode, ep);
 	json_object_set_new(cfg, "networks", nets);
 	if (naliases > 0)
-		json_object_set_new(ep, "aliases", str_list(args_all(a,
+		json_object_set_new(ep, "aliases", json_strings(args_all(a,
 		    "network-alias", &naliases), naliases));
 	if (ip != NULL)
 		json_object_set_new(ep, "ipv4_address", json_string(ip));
@@ -428,14 +423,14 @@ name_options(const struct args *a, json_t *host, struct berth_error *err)
 			    "--dns %s: IP address is not correctly formatted",
 			    v[i]));
 	if (n > 0)
-		json_object_set_new(host, "dns", str_list(v, n));
+		json_object_set_new(host, "dns", json_strings(v, n));
 	v = args_all(a, "dns-search", &n);
 	for (i = 0; i < n; i++)
 		if (!dns_search_valid(v[i]))
 			return (berth_error_set(err, CLI_E_USAGE, 0, "invalid "
 			    "--dns-search %s: not a valid domain", v[i]));
 	if (n > 0)
-		json_object_set_new(host, "dns_search", str_list(v, n));
+		json_object_set_new(host, "dns_search", json_strings(v, n));
 	v = args_all(a, "add-host", &n);
 	if (n == 0)
 		return (0);
@@ -449,6 +444,17 @@ name_options(const struct args *a, json_t *host, struct berth_error *err)
 		free(h);
 	}
 	return (0);
+}
+
+bool
+publish_discarded(const struct args *a)
+{
+	const char *const *v;
+	int n;
+
+	v = args_all(a, "network", &n);
+	return (n == 1 && strcmp(v[0], "host") == 0 &&
+	    (args_has(a, "publish") || args_has(a, "publish-all")));
 }
 
 int
@@ -468,11 +474,15 @@ publish_network_options(const struct args *a, json_t *cfg, json_t *host,
 	for (i = 0; i < n; i++)
 		if (publish_parse(v[i], bindings, exposed, err) < 0)
 			return (-1);
+	/* The host's own ports: nothing to publish (the caller warns);
+	 * the ports stay exposed, as Docker's. */
+	if (publish_discarded(a))
+		json_array_clear(bindings);
 	v = args_all(a, "expose", &n);
 	for (i = 0; i < n; i++)
 		if (publish_parse_expose(v[i], exposed, err) < 0)
 			return (-1);
-	if (args_has(a, "publish-all"))
+	if (args_has(a, "publish-all") && !publish_discarded(a))
 		json_object_set_new(host, "publish_all", json_true());
 	if (json_array_size(bindings) > 0)
 		json_object_set(host, "port_bindings", bindings);

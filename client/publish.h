@@ -20,12 +20,14 @@
 #include "args.h"
 #include "error.h"
 
-/* The most ports one -p or --expose range may name: a typing slip
- * ("1-65535") must not turn into 65535 bindings. */
+/* The most container ports one -p or --expose range may name: a typing
+ * slip ("1-65535") must not turn into 65535 bindings.  A host range for
+ * one container port is one binding and may be longer. */
 #define PUBLISH_RANGE_MAX	1024
 
 /*
- * -p [IP:][HOSTPORT:]CONTAINERPORT[/PROTO] (each port may be a range
+ * -p [IP:][HOSTPORT:]CONTAINERPORT[/PROTO] (PROTO tcp or udp in any
+ * case, empty or absent: tcp; each port may be a range
  * "A-B"; IP IPv4 or empty): PortBinding objects appended to bindings
  * ({container_port, protocol, host_ip?, host_port?, host_port_end?}),
  * and "PORT/PROTO" appended to exposed for each container port not in
@@ -42,7 +44,13 @@ int	publish_parse(const char *spec, json_t *bindings, json_t *exposed,
 int	publish_parse_expose(const char *spec, json_t *exposed,
 	    struct berth_error *err);
 
-/* --add-host NAME:IP or NAME=IP (IP v4 or v6): "NAME:IP" (to free). */
+/* --add-host's stand-in for the host as the container reaches it. */
+#define PUBLISH_HOST_GATEWAY	"host-gateway"
+
+/* --add-host NAME:IP or NAME=IP (IP v4 or v6, or "host-gateway", which
+ * the daemon replaces with the container's gateway address): "NAME:IP"
+ * (to free).  NAME has no ':' and no white space (Docker's words:
+ * "bad format for add-host"). */
 char	*publish_parse_add_host(const char *spec, struct berth_error *err);
 
 /* PRIVATE_PORT[/PROTO] of "berth port": the port and "tcp" or "udp"
@@ -52,6 +60,14 @@ int	publish_parse_port(const char *spec, int *port, const char **proto,
 
 /* Whether s is a dotted IPv4 address. */
 bool	publish_ipv4_valid(const char *s);
+
+/* Docker's warning when -p or -P come with --network host: they are
+ * left out of the Create call. */
+#define PUBLISH_DISCARDED_WARNING	"Published ports are discarded when " \
+	"using host network mode"
+
+/* Whether a has -p or -P with --network host (they are dropped). */
+bool	publish_discarded(const struct args *a);
 
 /*
  * Every network option of run/create in a: the fields of cfg (the

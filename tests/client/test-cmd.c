@@ -8,43 +8,8 @@
 
 #include "cli.h"
 #include "container.h"
+#include "cli-run.h"
 #include "unit.h"
-
-struct run {
-	char	*out;
-	char	*err;
-	int	 rc;
-};
-
-/* Run the CLI with argv (NULL-terminated) and capture its streams. */
-static void
-run_cli(struct run *r, const char *const *argv)
-{
-	struct cmd_ctx ctx;
-	size_t outsize, errsize;
-	char *copy[32];
-	int argc;
-
-	for (argc = 0; argv[argc] != NULL && argc < 31; argc++)
-		copy[argc] = strdup(argv[argc]);
-	copy[argc] = NULL;
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.in = stdin;
-	ctx.out = open_memstream(&r->out, &outsize);
-	ctx.err = open_memstream(&r->err, &errsize);
-	r->rc = cli_main(argc, copy, &ctx);
-	fclose(ctx.out);
-	fclose(ctx.err);
-	while (argc-- > 0)
-		free(copy[argc]);
-}
-
-static void
-run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
-}
 
 static void
 test_every_entry_is_complete(void)

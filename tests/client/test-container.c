@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "container.h"
+#include "cli-run.h"
 #include "unit.h"
 
 static void
@@ -153,22 +154,10 @@ fake_env(const char *name)
 	return (strcmp(name, "FROM_HOST") == 0 ? "yes" : NULL);
 }
 
-/* The full run command line the way cli_main hands it to run. */
 static json_t *
 params_of(const char *const *in, struct berth_error *err)
 {
-	extern const struct cmd_entry cmd_run_entry;
-	char *argv[64];
-	struct args a;
-	int n;
-
-	for (n = 0; in[n] != NULL; n++)
-		argv[n] = (char *)in[n];
-	argv[n] = NULL;
-	if (args_parse(&args_docker, cmd_run_entry.flags, n, argv, true, &a,
-	    err) < 0)
-		return (NULL);
-	return (container_create_params(&a, fake_env, err));
+	return (run_params(fake_env, in, err));
 }
 
 static void
@@ -401,43 +390,6 @@ test_ps_rows_and_filters(void)
 	free(s);
 	berth_error_clear(&err);
 }
-
-struct run {
-	char	*out;
-	char	*err;
-	int	 rc;
-};
-
-static void
-run_cli(struct run *r, const char *const *argv)
-{
-	struct cmd_ctx ctx;
-	size_t outsize, errsize;
-	char *copy[32];
-	int argc;
-
-	for (argc = 0; argv[argc] != NULL && argc < 31; argc++)
-		copy[argc] = strdup(argv[argc]);
-	copy[argc] = NULL;
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.in = stdin;
-	ctx.out = open_memstream(&r->out, &outsize);
-	ctx.err = open_memstream(&r->err, &errsize);
-	r->rc = cli_main(argc, copy, &ctx);
-	fclose(ctx.out);
-	fclose(ctx.err);
-	while (argc-- > 0)
-		free(copy[argc]);
-}
-
-static void
-run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
-}
-
-#define NODAEMON	"-H", "unix:///nonexistent/berth.sock"
 
 static void
 test_cli_usage(void)

@@ -1,7 +1,7 @@
 /*
  * What every listing shares (client/listing.c): Docker's filters parsed
- * once, the --format of rows, and when escapes may be written
- * (client/color.c).
+ * once, the --format of rows, when escapes may be written
+ * (client/color.c), and the progress line without them.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "color.h"
+#include "image.h"
 #include "listing.h"
 #include "unit.h"
 
@@ -95,44 +96,85 @@ test_listing_print(void)
 }
 
 static void
-test_color_enabled(void)
+test_term_escapes(void)
 {
 	FILE *f = tmpfile();
 
-	unsetenv("NO_COLOR");
-	CHECK(!color_enabled(f));		/* not a terminal */
-	CHECK(!color_escape(f, ESC_CLEAR_LINE));
+	unsetenv("TERM");
+	CHECK(!term_escapes(f));		/* not a terminal */
+	CHECK(!term_escape(f, ESC_CLEAR_LINE));
 	CHECK(ftell(f) == 0);
-	setenv("NO_COLOR", "1", 1);
-	CHECK(!color_enabled(f));
-	CHECK(!color_enabled(NULL));
+	CHECK(!term_escapes(NULL));
 	fclose(f);
-	unsetenv("NO_COLOR");
 }
 
-/* A terminal: escapes unless NO_COLOR is set to something. */
+/* A terminal: escapes, NO_COLOR or not (it is about colour, and berth
+ * writes none); not when TERM is dumb. */
 static void
-test_color_on_a_terminal(void)
+test_term_escapes_on_a_terminal(void)
 {
+	const char *term = getenv("TERM");
+	char *saved = term != NULL ? strdup(term) : NULL;
 	int m = posix_openpt(O_RDWR | O_NOCTTY);
 	FILE *f;
 
 	CHECK(m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0);
 	if (m < 0 || (f = fopen(ptsname(m), "w")) == NULL) {
 		CHECK(!"open a pty");
+		free(saved);
 		return;
 	}
+	setenv("TERM", "xterm", 1);
 	unsetenv("NO_COLOR");
-	CHECK(color_enabled(f));
-	setenv("NO_COLOR", "", 1);		/* empty: as if unset */
-	CHECK(color_enabled(f));
+	CHECK(term_escapes(f));
 	setenv("NO_COLOR", "1", 1);
-	CHECK(!color_enabled(f));
-	CHECK(!color_escape(f, ESC_CLEAR_SCREEN));
+	CHECK(term_escapes(f));
+	CHECK(term_escape(f, ESC_CLEAR_SCREEN));
 	unsetenv("NO_COLOR");
-	CHECK(color_escape(f, ESC_CLEAR_SCREEN));
+	setenv("TERM", "dumb", 1);
+	CHECK(!term_escapes(f));
+	CHECK(!term_escape(f, ESC_CLEAR_SCREEN));
+	if (saved != NULL)
+		setenv("TERM", saved, 1);
+	else
+		unsetenv("TERM");
+	free(saved);
 	fclose(f);
 	close(m);
+}
+
+/* Without escapes a progress line is overwritten with spaces as far as
+ * the line drawn before it reached, no further. */
+static void
+test_progress_pads_to_the_last_line(void)
+{
+	struct progress p;
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	progress_init(&p, f, false);
+	CHECK(!p.enabled);			/* not a terminal */
+	p.enabled = true;			/* as on a dumb terminal */
+	progress_draw(&p, "Loading layer", "abc", 1000, 4000);
+	progress_draw(&p, "Done", "abc", -1, -1);
+	progress_draw(&p, "Done", "abc", -1, -1);
+	fclose(f);
+	/* "\rabc: Loading layer [...] 1kB/4kB" then "\rabc: Done " padded
+	 * to that length, then the same again with nothing to pad. */
+	CHECK(buf != NULL && strchr(buf, '\033') == NULL);
+	if (buf != NULL) {
+		char *second = strchr(buf + 1, '\r'), *third;
+
+		CHECK(second != NULL);
+		third = second != NULL ? strchr(second + 1, '\r') : NULL;
+		CHECK(third != NULL);
+		if (second != NULL && third != NULL) {
+			CHECK(third - second == second - buf);
+			CHECK(strcmp(third, "\rabc: Done ") == 0);
+		}
+	}
+	free(buf);
 }
 
 int
@@ -141,7 +183,8 @@ main(void)
 	RUN(test_filters_parse);
 	RUN(test_listing_format);
 	RUN(test_listing_print);
-	RUN(test_color_enabled);
-	RUN(test_color_on_a_terminal);
+	RUN(test_term_escapes);
+	RUN(test_term_escapes_on_a_terminal);
+	RUN(test_progress_pads_to_the_last_line);
 	UNIT_EXIT();
 }

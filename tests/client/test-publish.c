@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "container.h"
 #include "publish.h"
+#include "cli-run.h"
 #include "unit.h"
 
 /* -p spec as compact JSON: its bindings, then " | ", its exposed ports;
@@ -59,6 +60,13 @@ publish(const char *spec)
 	free(got_);							\
 } while (0)
 
+/* spec is taken. */
+#define CHECK_PUBLISH_OK(spec) do {					\
+	char *got_ = publish(spec);					\
+	CHECK(got_ != NULL && strncmp(got_, "ERR: ", 5) != 0);		\
+	free(got_);							\
+} while (0)
+
 static void
 test_publish_forms(void)
 {
@@ -89,6 +97,13 @@ test_publish_forms(void)
 	    " | [\"80/tcp\"]");
 	CHECK_PUBLISH("65535:1", "[{\"container_port\":1,\"host_port\":65535,"
 	    "\"protocol\":\"tcp\"}] | [\"1/tcp\"]");
+	/* The protocol in any case, and an empty one, as Docker's. */
+	CHECK_PUBLISH("8080:80/TCP", "[{\"container_port\":80,"
+	    "\"host_port\":8080,\"protocol\":\"tcp\"}] | [\"80/tcp\"]");
+	CHECK_PUBLISH("53/Udp", "[{\"container_port\":53,"
+	    "\"protocol\":\"udp\"}] | [\"53/udp\"]");
+	CHECK_PUBLISH("80/", "[{\"container_port\":80,\"protocol\":\"tcp\"}]"
+	    " | [\"80/tcp\"]");
 }
 
 static void
@@ -120,7 +135,17 @@ test_publish_ranges(void)
 	CHECK_PUBLISH_ERR("81-80", "invalid containerPort: 81-80");
 	CHECK_PUBLISH_ERR("8001-8000:80", "invalid hostPort: 8001-8000");
 	CHECK_PUBLISH_ERR("1-65535", "too large: at most 1024 ports");
-	CHECK_PUBLISH_ERR("1-65535:80", "too large");
+	CHECK_PUBLISH_ERR("1-1025", "too large");
+	CHECK_PUBLISH_ERR("2001-3025:1-1025", "too large");
+	CHECK_PUBLISH_OK("1-1024");
+	/* A host range for one container port is one binding, however
+	 * long: the bound is on container ports. */
+	CHECK_PUBLISH("8000-9100:80", "[{\"container_port\":80,"
+	    "\"host_port\":8000,\"host_port_end\":9100,\"protocol\":\"tcp\"}]"
+	    " | [\"80/tcp\"]");
+	CHECK_PUBLISH("1-65535:80/udp", "[{\"container_port\":80,"
+	    "\"host_port\":1,\"host_port_end\":65535,\"protocol\":\"udp\"}]"
+	    " | [\"80/udp\"]");
 	CHECK_PUBLISH_ERR("80-", "invalid containerPort");
 	CHECK_PUBLISH_ERR("-80", "invalid containerPort");
 	CHECK_PUBLISH_ERR("80--81", "invalid containerPort");
@@ -143,8 +168,7 @@ test_publish_refusals(void)
 	CHECK_PUBLISH_ERR("x:80", "invalid hostPort: x");
 	CHECK_PUBLISH_ERR("00:80", "invalid hostPort: 00");
 	CHECK_PUBLISH_ERR("80/sctp", "invalid protocol \"sctp\"");
-	CHECK_PUBLISH_ERR("80/", "invalid protocol \"\"");
-	CHECK_PUBLISH_ERR("80/TCP", "invalid protocol \"TCP\"");
+	CHECK_PUBLISH_ERR("80/SCTP", "invalid protocol \"SCTP\"");
 	CHECK_PUBLISH_ERR("80/tcp/udp", "invalid protocol");
 	CHECK_PUBLISH_ERR("1.2.3:8080:80", "invalid IP address \"1.2.3\"");
 	CHECK_PUBLISH_ERR("localhost:8080:80", "invalid IP address "
@@ -229,9 +253,29 @@ test_add_host(void)
 	s = publish_parse_add_host("v6=[fd00::1]", &err);
 	CHECK_STR(s, "v6:fd00::1");
 	free(s);
+	s = publish_parse_add_host("v6:[::1]", &err);
+	CHECK_STR(s, "v6:::1");
+	free(s);
 	s = publish_parse_add_host("my.host-name:192.168.1.1", &err);
 	CHECK_STR(s, "my.host-name:192.168.1.1");
 	free(s);
+	/* The host as the container reaches it: the daemon fills it in. */
+	s = publish_parse_add_host("host.docker.internal:host-gateway",
+	    &err);
+	CHECK_STR(s, "host.docker.internal:host-gateway");
+	free(s);
+	s = publish_parse_add_host("gw=host-gateway", &err);
+	CHECK_STR(s, "gw:host-gateway");
+	free(s);
+	/* A name never has a ':' (Docker's words). */
+	CHECK(publish_parse_add_host("a:b=10.0.0.1", &err) == NULL);
+	CHECK(strstr(berth_error_message(&err), "bad format for add-host: "
+	    "\"a:b=10.0.0.1\"") != NULL);
+	CHECK(publish_parse_add_host("a:b=host-gateway", &err) == NULL);
+	CHECK(strstr(berth_error_message(&err), "bad format") != NULL);
+	CHECK(publish_parse_add_host("gw:host-gateway2", &err) == NULL);
+	CHECK(strstr(berth_error_message(&err), "invalid IP address") !=
+	    NULL);
 	CHECK(publish_parse_add_host("nocolon", &err) == NULL);
 	CHECK(strstr(berth_error_message(&err), "bad format for add-host: "
 	    "\"nocolon\"") != NULL);
@@ -278,29 +322,11 @@ fake_env(const char *name)
 	return (NULL);
 }
 
-/* run's full command line, as cli_main hands it over. */
-static json_t *
-params_of(const char *const *in, struct berth_error *err)
-{
-	extern const struct cmd_entry cmd_run_entry;
-	char *argv[64];
-	struct args a;
-	int n;
-
-	for (n = 0; in[n] != NULL; n++)
-		argv[n] = (char *)in[n];
-	argv[n] = NULL;
-	if (args_parse(&args_docker, cmd_run_entry.flags, n, argv, true, &a,
-	    err) < 0)
-		return (NULL);
-	return (container_create_params(&a, fake_env, err));
-}
-
 static char *
 config_of(const char *const *in)
 {
 	struct berth_error err = BERTH_ERROR_INIT;
-	json_t *p = params_of(in, &err);
+	json_t *p = run_params(fake_env, in, &err);
 	char *s;
 
 	if (p == NULL) {
@@ -359,6 +385,14 @@ test_config_fields(void)
 	    "\"image\":\"busybox\"}", "--network", "none", "busybox");
 	CHECK_CONFIG("{\"host\":{\"network_mode\":\"host\"},"
 	    "\"image\":\"busybox\"}", "--network=host", "busybox");
+	/* The host's network: -p and -P dropped (run warns), the ports
+	 * still exposed, as Docker's. */
+	CHECK_CONFIG("{\"exposed_ports\":[\"80/tcp\"],\"host\":"
+	    "{\"network_mode\":\"host\"},\"image\":\"busybox\"}",
+	    "--network", "host", "-p", "8080:80", "-P", "busybox");
+	CHECK_CONFIG("{\"host\":{\"extra_hosts\":[\"gw:host-gateway\"]},"
+	    "\"image\":\"busybox\"}", "--add-host", "gw:host-gateway",
+	    "busybox");
 	CHECK_CONFIG("{\"host\":{\"network_mode\":\"container:web\"},"
 	    "\"image\":\"busybox\"}", "--network", "container:web", "busybox");
 	/* A user-defined network: named first in networks. */
@@ -423,88 +457,115 @@ test_config_refusals(void)
 	    "busybox");
 }
 
-struct run {
-	char	*out;
-	char	*err;
-	int	 rc;
-};
-
-/* The CLI with argv, its streams captured; BERTH_HOST points nowhere so
- * that anything reaching for the daemon says so. */
+/* Run berth -H NODAEMON with the words of c (NULL-terminated). */
 static void
-run_cli(struct run *r, const char *const *argv)
+run_nodaemon(struct run *r, const char *const *c)
 {
-	struct cmd_ctx ctx;
-	size_t outsize, errsize;
-	char *copy[32];
-	int argc;
+	const char *argv[16] = { "berth", NODAEMON };
+	int j;
 
-	for (argc = 0; argv[argc] != NULL && argc < 31; argc++)
-		copy[argc] = strdup(argv[argc]);
-	copy[argc] = NULL;
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.in = stdin;
-	ctx.out = open_memstream(&r->out, &outsize);
-	ctx.err = open_memstream(&r->err, &errsize);
-	r->rc = cli_main(argc, copy, &ctx);
-	fclose(ctx.out);
-	fclose(ctx.err);
-	while (argc-- > 0)
-		free(copy[argc]);
+	for (j = 0; c[j] != NULL && j < 12; j++)
+		argv[3 + j] = c[j];
+	argv[3 + j] = NULL;
+	run_cli(r, argv);
 }
 
-static void
-run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
-}
-
-#define NODAEMON	"-H", "unix:///nonexistent/berth-test.sock"
-
-/* Bad values: 125, the message, the pointer to --help, and no attempt
- * to reach the daemon (so nothing can have been created). */
+/* Bad values: the message, no attempt to reach the daemon (so nothing
+ * can have been created), and Docker's exit code: 125 and the pointer
+ * to --help for what flag parsing refuses, 1 and no pointer for values
+ * the command refuses (Docker's daemon or CLI refuses them after
+ * parsing). */
 static void
 test_cli_refuses_before_connecting(void)
 {
-	static const char *const cases[][8] = {
+	static const char *const usage[][8] = {
 		{ "run", "-p", "99999:80", "busybox", NULL },
 		{ "create", "-p", "80/sctp", "busybox", NULL },
 		{ "run", "--network-alias", "a", "busybox", NULL },
 		{ "run", "--expose", "1-60000", "busybox", NULL },
-		{ "network", "create", "--subnet", "10.1.0.0/33", "n", NULL },
-		{ "network", "create", "--subnet", "nonsense", "n", NULL },
-		{ "network", "create", "--gateway", "10.1.0.1", "n", NULL },
-		{ "network", "create", "--subnet", "10.1.0.0/16", "--gateway",
-		    "x", "n", NULL },
+		{ "run", "--add-host", "a:b=10.0.0.1", "busybox", NULL },
 		{ "network", "ls", "-f", "nokey", NULL },
 		{ "network", "ls", "--format", "{{.ID", NULL },
 		{ "network", "connect", "--ip", "1.2.3", "n", "c", NULL },
-		{ "port", "c", "http", NULL },
 	};
-	const char *argv[12];
+	static const char *const refused[][10] = {
+		{ "network", "create", "--subnet", "10.1.0.0/33", "n", NULL },
+		{ "network", "create", "--subnet", "nonsense", "n", NULL },
+		{ "network", "create", "--subnet", "10.9.0.0/ 16", "n", NULL },
+		{ "network", "create", "--subnet", "10.9.0.0/+16", "n", NULL },
+		{ "network", "create", "--subnet", "10.9.0.0/", "n", NULL },
+		{ "network", "create", "--subnet", "10.9.0.0/16x", "n", NULL },
+		{ "network", "create", "--gateway", "10.1.0.1", "n", NULL },
+		{ "network", "create", "--subnet", "10.1.0.0/16", "--gateway",
+		    "x", "n", NULL },
+		{ "network", "create", "--subnet", "10.1.0.0/16", "--gateway",
+		    "10.1.0.1", "--gateway", "10.1.0.2", "n", NULL },
+		{ "network", "create", "", NULL },
+		{ "port", "c", "http", NULL },
+		{ "port", "c", "80/sctp", NULL },
+	};
 	struct run r;
 	size_t i;
-	int j;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		argv[0] = "berth";
-		argv[1] = "-H";
-		argv[2] = "unix:///nonexistent/berth-test.sock";
-		for (j = 0; cases[i][j] != NULL; j++)
-			argv[3 + j] = cases[i][j];
-		argv[3 + j] = NULL;
-		run_cli(&r, argv);
-		if (r.rc != CLI_EXIT_ENGINE || strstr(r.err, "Cannot "
-		    "connect") != NULL)
-			fprintf(stderr, "# case %zu: rc %d: %s", i, r.rc,
-			    r.err);
+	for (i = 0; i < sizeof(usage) / sizeof(usage[0]); i++) {
+		run_nodaemon(&r, usage[i]);
+		if (r.rc != CLI_EXIT_ENGINE || strstr(r.err, "See '") == NULL)
+			fprintf(stderr, "# usage case %zu: rc %d: %s", i,
+			    r.rc, r.err);
 		CHECK(r.rc == CLI_EXIT_ENGINE);
 		CHECK(strstr(r.err, "Cannot connect") == NULL);
 		CHECK(strncmp(r.err, "Error", 5) == 0);
+		CHECK(strstr(r.err, "See '") != NULL);
 		CHECK_STR(r.out, "");
 		run_free(&r);
 	}
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		run_nodaemon(&r, refused[i]);
+		if (r.rc != CLI_EXIT_FAILURE || strstr(r.err, "See '") != NULL)
+			fprintf(stderr, "# refused case %zu: rc %d: %s", i,
+			    r.rc, r.err);
+		CHECK(r.rc == CLI_EXIT_FAILURE);
+		CHECK(strstr(r.err, "Cannot connect") == NULL);
+		CHECK(strncmp(r.err, "Error: ", 7) == 0);
+		CHECK(strstr(r.err, "See '") == NULL);
+		CHECK_STR(r.out, "");
+		run_free(&r);
+	}
+	run_nodaemon(&r, (const char *[]){ "network", "create", "--subnet",
+	    "10.1.0.0/16", "--gateway", "10.1.0.1", "--gateway", "10.1.0.2",
+	    "n", NULL });
+	CHECK_STR(r.err, "Error: cannot configure multiple gateways "
+	    "(10.1.0.2, 10.1.0.1) for the same subnet (10.1.0.0/16)\n");
+	run_free(&r);
+	run_nodaemon(&r, (const char *[]){ "network", "create", "--subnet",
+	    "10.9.0.0/ 16", "n", NULL });
+	CHECK(strstr(r.err, "invalid CIDR address: 10.9.0.0/ 16") != NULL);
+	run_free(&r);
+	run_nodaemon(&r, (const char *[]){ "port", "c", "http", NULL });
+	CHECK(strstr(r.err, "Error: invalid port \"http\"") != NULL);
+	run_free(&r);
+	/* Good subnets go on to the daemon. */
+	run_nodaemon(&r, (const char *[]){ "network", "create", "--subnet",
+	    "10.9.0.0/8", "--gateway", "10.9.0.1", "n", NULL });
+	CHECK(r.rc == CLI_EXIT_ENGINE && strstr(r.err, "Cannot connect") !=
+	    NULL);
+	run_free(&r);
+	run_nodaemon(&r, (const char *[]){ "network", "create", "--subnet",
+	    "0.0.0.0/0", "n", NULL });
+	CHECK(strstr(r.err, "Cannot connect") != NULL);
+	run_free(&r);
+	/* -p with --network host: Docker's warning, then on to the
+	 * daemon. */
+	run_nodaemon(&r, (const char *[]){ "run", "--network", "host", "-p",
+	    "80", "busybox", NULL });
+	CHECK(strncmp(r.err, "WARNING: Published ports are discarded when "
+	    "using host network mode\n", 68) == 0);
+	CHECK(strstr(r.err, "Cannot connect") != NULL);
+	run_free(&r);
+	run_nodaemon(&r, (const char *[]){ "run", "--network", "host",
+	    "busybox", NULL });
+	CHECK(strstr(r.err, "WARNING") == NULL);
+	run_free(&r);
 	run_cli(&r, (const char *[]){ "berth", NODAEMON, "run", "-p",
 	    "8000:80-81", "busybox", NULL });
 	CHECK(strstr(r.err, "invalid ranges specified for container and host "
@@ -525,6 +586,12 @@ test_cli_refuses_before_connecting(void)
 	run_cli(&r, (const char *[]){ "berth", NODAEMON, "network", "create",
 	    "--subnet", "10.1.0.0/33", "n", NULL });
 	CHECK(strstr(r.err, "invalid CIDR address: 10.1.0.0/33") != NULL);
+	run_free(&r);
+	/* rm -f and its help. */
+	run_cli(&r, (const char *[]){ "berth", "network", "rm", "--help",
+	    NULL });
+	CHECK(r.rc == 0 && strstr(r.out, "Do not error if the network does "
+	    "not exist") != NULL);
 	run_free(&r);
 	/* Good values go on to the daemon. */
 	run_cli(&r, (const char *[]){ "berth", NODAEMON, "run", "-d", "-p",

@@ -3,8 +3,9 @@ group subcommand `berth help` lists has --help (and `berth help CMD`)
 and a section in the man page (berth help --man), without a daemon; the
 bash completion (berth completion bash) completes from a real berthd;
 every listing with --format json prints JSON, a row a line; filters
-refused with Docker's words and exit codes; NO_COLOR and non-terminals
-get no escape sequences."""
+refused with Docker's words and exit codes; escape sequences only on a
+terminal that can clear (NO_COLOR is about colour, which berth has none
+of)."""
 import contextlib
 import json
 import os
@@ -176,18 +177,23 @@ def stats_screen(b, refreshes=2):
         t.close()
 
 
-def test_no_color_and_pipes_get_no_escapes(ctx):
-    with Busybox(ctx) as b:
+def test_escapes_only_on_a_terminal_that_can_clear(ctx):
+    """NO_COLOR asks for no colour (no-color.org) and berth writes none:
+    on a terminal stats clears the screen with or without it, as Docker's
+    does; TERM=dumb and pipes get no escapes, each table after the
+    last."""
+    with Busybox(ctx) as b, environ(TERM="xterm"):
         b.ok("run", "-d", "--name", "nc", "busybox", "sleep", "300")
-        # On a terminal, stats redraws the screen with escapes ...
-        t = Pty(b, "stats", "nc")
-        try:
-            t.expect(b"\x1b[2J", timeout=20)
-        finally:
-            t.close()
-        # ... and with NO_COLOR set (not empty) it writes none: each
-        # table follows the last.
-        with environ(NO_COLOR="1"):
+        for no_color in (None, "1", ""):
+            env = {} if no_color is None else {"NO_COLOR": no_color}
+            with environ(**env):
+                t = Pty(b, "stats", "nc")
+                try:
+                    t.expect(b"\x1b[2J", timeout=20)
+                finally:
+                    t.close()
+        # A dumb terminal cannot clear: each table follows the last.
+        with environ(TERM="dumb"):
             t = Pty(b, "stats", "nc")
             try:
                 seen = t.expect(b"CONTAINER ID", timeout=20)
@@ -196,13 +202,6 @@ def test_no_color_and_pipes_get_no_escapes(ctx):
             finally:
                 t.close()
             assert b"\x1b" not in seen, seen
-        # An empty NO_COLOR is as if unset (no-color.org).
-        with environ(NO_COLOR=""):
-            t = Pty(b, "stats", "nc")
-            try:
-                t.expect(b"\x1b[2J", timeout=20)
-            finally:
-                t.close()
         # Not a terminal: the tables as they come, no escapes.
         p = subprocess.Popen([ctx.berth, "-H", b.d.address, "stats", "nc"],
                              stdout=subprocess.PIPE,
@@ -221,9 +220,9 @@ def test_no_color_and_pipes_get_no_escapes(ctx):
         b.ok("rm", "-f", "nc")
 
 
-def test_load_progress_honours_no_color(ctx):
-    """load's progress bar clears its line with an escape on a terminal;
-    with NO_COLOR it pads with spaces instead."""
+def test_load_progress_clears_its_line_on_a_terminal(ctx):
+    """load's progress bar clears its line with an escape on a terminal,
+    NO_COLOR or not; on a dumb terminal it pads with spaces instead."""
     with Daemon(ctx) as d:
         path = os.path.join(d.dir, "busybox.tar")
         with open(path, "wb") as f:
@@ -233,8 +232,10 @@ def test_load_progress_honours_no_color(ctx):
             pass
         b = B()
         b.ctx, b.d = ctx, d
-        for no_color, escapes in (("1", False), ("", True)):
-            with environ(NO_COLOR=no_color):
+        for env, escapes in (({"TERM": "xterm", "NO_COLOR": "1"}, True),
+                             ({"TERM": "xterm", "NO_COLOR": ""}, True),
+                             ({"TERM": "dumb", "NO_COLOR": ""}, False)):
+            with environ(**env):
                 t = Pty(b, "load", "-i", path)
                 try:
                     seen = t.expect(b"Loaded image: busybox:latest",
@@ -242,8 +243,10 @@ def test_load_progress_honours_no_color(ctx):
                     assert t.wait(30) == 0
                 finally:
                     t.close()
-            assert (b"\x1b" in seen) == escapes, (no_color, seen)
+            assert (b"\x1b" in seen) == escapes, (env, seen)
             assert b"\r" in seen, seen          # the bar was drawn
+            # No line is padded past the longest one drawn before it.
+            assert b" " * 60 not in seen, seen
             with d.client() as c:
                 c.call("io.berth.Image.Remove", image="busybox:latest")
 

@@ -3,13 +3,17 @@ daemon's sections, counts of containers by state and of images, the
 cgroup version detected on this host, security options, the storage
 root, the libraries' versions; --format json and templates; and
 io.berth.Service.GetInfo's fields behind them."""
+import contextlib
 import json
 import os
 import platform
+import shutil
+import socket
 import subprocess
 import tempfile
+import threading
 
-from harness import Daemon, version
+from harness import HEADER, Daemon, frame, version
 from test_container_cli import Busybox, berth
 
 
@@ -170,3 +174,93 @@ def test_version_without_daemon_prints_the_client_and_fails(ctx):
     assert p.returncode == 125, p
     j = json.loads(p.stdout)
     assert j["Server"] is None and j["Client"]["Version"] == version()
+
+
+@contextlib.contextmanager
+def stand_in(params):
+    """A socket answering every call on it with parameters params: a
+    daemon whose GetInfo lacks what berthd sends."""
+    tmp = tempfile.mkdtemp(prefix="berth-test-")
+    path = os.path.join(tmp, "fake.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(4)
+    srv.settimeout(0.2)
+    done = threading.Event()
+
+    def serve():
+        while not done.is_set():
+            try:
+                conn, _ = srv.accept()
+            except socket.timeout:
+                continue
+            with conn:
+                conn.settimeout(10)
+                buf = b""
+                while True:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    buf += chunk
+                    while len(buf) >= HEADER.size:
+                        (n,) = HEADER.unpack_from(buf)
+                        if len(buf) < HEADER.size + n:
+                            break
+                        buf = buf[HEADER.size + n:]
+                        conn.sendall(frame({"parameters": params}))
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        yield "unix://" + path
+    finally:
+        done.set()
+        t.join(10)
+        srv.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_version_takes_what_getinfo_has(ctx):
+    """No "interfaces" in GetInfo: the server's half still prints; Os and
+    Arch are the daemon's platform string's."""
+    with Daemon(ctx) as d, d.client() as c:
+        info = c.Service.GetInfo()
+    info.pop("interfaces", None)
+    info["build"]["platform"] = "plan9/mips"
+    with stand_in(info) as address:
+        p = subprocess.run([ctx.berth, "-H", address, "version"],
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0, p
+        assert "\nServer: berthd\n" in p.stdout, p.stdout
+        assert "  OS/Arch:          plan9/mips\n" in p.stdout, p.stdout
+        p = subprocess.run([ctx.berth, "-H", address, "version", "--format",
+                            "json"], capture_output=True, text=True,
+                           timeout=30)
+        assert p.returncode == 0, p
+        j = json.loads(p.stdout)["Server"]
+        assert (j["Os"], j["Arch"], j["ApiInterfaces"]) == \
+            ("plan9", "mips", []), j
+        info["build"]["platform"] = "nonsense"
+    with stand_in(info) as address:
+        p = subprocess.run([ctx.berth, "-H", address, "version", "--format",
+                            "{{.Server.Os}}|{{.Server.Arch}}"],
+                           capture_output=True, text=True, timeout=30)
+        assert (p.returncode, p.stdout) == (0, "|\n"), p
+
+
+def test_default_host_is_shown_as_berth_connect_takes_it(ctx):
+    """Without -H, info and version name the address berth connects to:
+    $BERTH_HOST (as unix:///path), else the default."""
+    with tempfile.TemporaryDirectory(prefix="berth-test-") as tmp:
+        sock = os.path.join(tmp, "none.sock")
+        env = dict(os.environ, BERTH_HOST=sock)
+        for cmd in ("info", "version"):
+            p = subprocess.run([ctx.berth, cmd], capture_output=True,
+                               text=True, timeout=30, env=env)
+            assert p.returncode == 125, p
+            assert "Host:" in p.stdout and f"unix://{sock}\n" in \
+                p.stdout, p.stdout
+        env.pop("BERTH_HOST")
+        p = subprocess.run([ctx.berth, "version", "--format",
+                            "{{.Client.Host}}"], capture_output=True,
+                           text=True, timeout=30, env=env)
+        assert p.stdout == "unix:///run/berth/berth.sock\n", p

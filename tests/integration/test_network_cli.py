@@ -88,9 +88,10 @@ def test_network_create_ls_inspect_rm_round_trip(ctx):
         assert names(b, "-f", "id=" + nid) == ["mynet"]
         assert names(b, "-f", "driver=bridge", "-f", "name=mynet") == \
             ["mynet"]
+        # Labels sorted by key, as ps prints them.
         assert b.ok("network", "ls", "-f", "name=mynet", "--format",
-                    "{{.Name}} {{.Internal}} {{.Labels}}").strip() in (
-            "mynet false tier=web,empty=", "mynet false empty=,tier=web")
+                    "{{.Name}} {{.Internal}} {{.Labels}}") == \
+            "mynet false empty=,tier=web\n"
         rows = [json.loads(l) for l in b.ok(
             "network", "ls", "--format", "json").splitlines()]
         assert sorted(r["Name"] for r in rows) == \
@@ -155,16 +156,30 @@ def test_network_create_and_rm_errors(ctx):
         fails(b.run("network", "create", "--subnet", "172.31.5.0/24",
                     "other"), 1, "Error response from daemon: ",
               "overlaps")
-        # Bad values: refused before anything reaches berthd.
-        fails(b.run("network", "create", "--subnet", "172.32.0.0/33",
-                    "bad"), 125, "invalid CIDR address: 172.32.0.0/33")
-        fails(b.run("network", "create", "--subnet", "not-a-subnet",
-                    "bad"), 125, "invalid CIDR address: not-a-subnet")
-        fails(b.run("network", "create", "--gateway", "172.33.0.1",
-                    "bad"), 125, "must have a corresponding subnet")
-        fails(b.run("network", "create", "--subnet", "172.33.0.0/16",
-                    "--gateway", "gw", "bad"), 125,
-              "invalid gateway address: gw")
+        # Bad values: refused before anything reaches berthd, exit 1
+        # and no pointer to --help (Docker's: not flag-parse errors).
+        for flags, message in (
+                (["--subnet", "172.32.0.0/33"],
+                 "invalid CIDR address: 172.32.0.0/33"),
+                (["--subnet", "not-a-subnet"],
+                 "invalid CIDR address: not-a-subnet"),
+                (["--subnet", "172.32.0.0/ 16"],
+                 "invalid CIDR address: 172.32.0.0/ 16"),
+                (["--gateway", "172.33.0.1"],
+                 "every ip-range or gateway must have a corresponding "
+                 "subnet"),
+                (["--subnet", "172.33.0.0/16", "--gateway", "gw"],
+                 "invalid gateway address: gw"),
+                (["--subnet", "172.33.0.0/16", "--gateway", "172.33.0.1",
+                  "--gateway", "172.33.0.2"],
+                 "cannot configure multiple gateways (172.33.0.2, "
+                 "172.33.0.1) for the same subnet (172.33.0.0/16)")):
+            err = fails(b.run("network", "create", *flags, "bad"), 1,
+                        "Error: " + message)
+            assert "--help" not in err, err
+        err = fails(b.run("network", "create", ""), 1,
+                    "Error: the network name cannot be empty")
+        assert "--help" not in err, err
         fails(b.run("network", "create"), 125,
               "\"berth network create\" requires exactly 1 argument.",
               "See 'berth network create --help'.")
@@ -184,6 +199,13 @@ def test_network_create_and_rm_errors(ctx):
         p = b.run("network", "rm", "nope", "mynet")
         fails(p, 1, "Error: No such network: nope")
         assert p.stdout == b"mynet\n", p.stdout
+        check_names(b)
+        # -f: one that is not there is no error; others still are.
+        b.ok("network", "create", "gone")
+        p = b.run("network", "rm", "-f", "nope", "gone")
+        assert (p.returncode, p.stdout, p.stderr) == (0, b"gone\n", b""), p
+        fails(b.run("network", "rm", "--force", "bridge"), 1,
+              "bridge is a pre-defined network")
         check_names(b)
         # Filters berthd does not know: Docker's words.
         fails(b.run("network", "ls", "-f", "color=red"), 1,
@@ -292,6 +314,7 @@ def test_publish_errors_exit_125_and_create_nothing(ctx):
             (["-p", "[::1]:8080:80"], "IPv6"),
             (["-p", "1:2:3:4"], "invalid port specification"),
             (["-p", "1-65535"], "too large"),
+            (["--add-host", "a:b=1.2.3.4"], "bad format for add-host"),
             (["--expose", "eighty"], "invalid range format for --expose"),
             (["--expose", "80:80"], "invalid port format for --expose"),
             (["--add-host", "nocolon"], "bad format for add-host"),
@@ -361,12 +384,17 @@ def test_port_output(ctx):
             assert b.ok("port", "web", "81/udp") == "0.0.0.0:18081\n"
             assert b.ok("container", "port", "web", "91") == \
                 "0.0.0.0:18091\n"
+            # No match: the argument as given (current Docker).
             p = b.run("port", "web", "81")
-            fails(p, 1, "Error: No public port '81/tcp' published for web")
+            fails(p, 1, "Error: No public port '81' published for web")
             assert p.stdout == b""
             fails(b.run("port", "web", "82/udp"), 1,
                   "Error: No public port '82/udp' published for web")
-            fails(b.run("port", "web", "http"), 125, "invalid port \"http\"")
+            assert b.ok("port", "web", "81/UDP") == "0.0.0.0:18081\n"
+            # A port that is no port: exit 1, no pointer to --help.
+            err = fails(b.run("port", "web", "http"), 1,
+                        "Error: invalid port \"http\"")
+            assert "--help" not in err, err
             fails(b.run("port", "nosuch"), 1, "No such container: nosuch")
             fails(b.run("port"), 125, "requires at least 1 argument")
 
@@ -450,3 +478,22 @@ def test_run_on_an_unknown_network_creates_nothing(ctx):
                         "true"), 125,
                   "Error response from daemon: network nonet not found")
         assert b.ps("-a", "-q") == []
+
+
+def test_host_network_discards_published_ports_with_a_warning(ctx):
+    with Busybox(ctx) as b:
+        try:
+            p = b.run("run", "-d", "--name", "onhost", "--network", "host",
+                      "-p", "18200:80", "busybox", "sleep", "1000")
+            assert p.returncode == 0, p
+            assert p.stderr.decode() == "WARNING: Published ports are " \
+                "discarded when using host network mode\n", p.stderr
+            assert b.ok("port", "onhost") == ""
+            # A long host range for one container port is one binding.
+            b.ok("run", "-d", "--name", "wide", "-p", "18300-19400:80",
+                 "busybox", "sleep", "1000")
+            port = int(b.ok("port", "wide", "80").strip().split(":")[1])
+            assert 18300 <= port <= 19400, port
+            assert len(b.ok("port", "wide").splitlines()) == 1
+        finally:
+            b.run("rm", "-f", "onhost", "wide")

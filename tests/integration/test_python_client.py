@@ -215,6 +215,8 @@ def test_a_new_description_needs_no_change(ctx):
             c.Widget.Make(size=1)
         except c.Service.InterfaceNotFound as e:
             assert e.parameters == {"interface": "io.example.Widget"}, e
+        else:
+            raise AssertionError("a call to an unknown interface succeeded")
         assert issubclass(c.Widget.NoWidget, berth.BerthError)
         assert c.Widget.NoWidget.NAME == "io.example.Widget.NoWidget"
         assert c.Service.Ping(payload="still") == {"payload": "still"}

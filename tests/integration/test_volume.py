@@ -115,6 +115,12 @@ def test_named_volume_outlives_its_container_and_is_shared(ctx):
             "data\n"
         assert b.ok("volume", "ls", "--format", "{{.Name}} {{.Driver}}",
                     "--filter", "name=mad") == "made local\n"
+        # The Labels column sorted by key, as ps and network ls.
+        b.ok("volume", "create", "--label", "z=1", "--label", "a=2",
+             "--label", "m", "tagged")
+        assert b.ok("volume", "ls", "--format", "{{.Labels}}", "--filter",
+                    "name=tagged") == "a=2,m=,z=1\n"
+        b.ok("volume", "rm", "tagged")
         b.ok("volume", "rm", "data", "made")
         assert b.vols() == []
         # Docker's events: create, mount and unmount each run, destroy.
