@@ -39,6 +39,8 @@ struct daemon_config {
 	const char	*cgroup_parent;	/* containers' cgroups go below */
 	const char	*init_path;	/* what --init runs as /dev/init */
 	const char	*resolv_conf;	/* the host's resolvers */
+	int		 network_linger;	/* seconds a bridge stays
+						 * unused */
 };
 
 struct listener {

@@ -49,6 +49,8 @@ usage(FILE *f)
 "                         " BERTH_INIT_PATH ")\n"
 "  --resolv-conf PATH     the host's resolvers, for containers' DNS\n"
 "                         (default /etc/resolv.conf)\n"
+"  --network-linger SECS  how long an unused bridge and its rules stay\n"
+"                         before they go (default 10; 0: at once)\n"
 "  --version              print the version and exit\n"
 "\n"
 "With LISTEN_FDS set by systemd socket activation, berthd serves the\n"
@@ -97,7 +99,7 @@ parse_options(int argc, char **argv, struct daemon_config *cfg)
 		OPT_SOCKET = 256, OPT_ROOT, OPT_RUN_ROOT, OPT_GROUP,
 		OPT_IDLE_EXIT, OPT_LOG_LEVEL, OPT_MAX_FRAME, OPT_FRAME_TIMEOUT,
 		OPT_MAX_CONNECTIONS, OPT_CGROUP_PARENT, OPT_INIT_PATH,
-		OPT_RESOLV_CONF,
+		OPT_RESOLV_CONF, OPT_NETWORK_LINGER,
 		OPT_VERSION, OPT_HELP,
 	};
 	static const struct option options[] = {
@@ -115,6 +117,8 @@ parse_options(int argc, char **argv, struct daemon_config *cfg)
 		    OPT_CGROUP_PARENT },
 		{ "init-path", required_argument, NULL, OPT_INIT_PATH },
 		{ "resolv-conf", required_argument, NULL, OPT_RESOLV_CONF },
+		{ "network-linger", required_argument, NULL,
+		    OPT_NETWORK_LINGER },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -199,6 +203,12 @@ parse_options(int argc, char **argv, struct daemon_config *cfg)
 		case OPT_RESOLV_CONF:
 			cfg->resolv_conf = optarg;
 			break;
+		case OPT_NETWORK_LINGER:
+			if (parse_number("--network-linger", optarg, 0, 86400,
+			    &n) < 0)
+				return (-1);
+			cfg->network_linger = (int)n;
+			break;
 		case OPT_VERSION:
 			printf("berthd version %s\n", BERTH_VERSION);
 			exit(0);
@@ -250,6 +260,7 @@ main(int argc, char **argv)
 			.root = DEFAULT_ROOT,
 			.run_root = DEFAULT_RUN_ROOT,
 			.max_frame = FRAME_MAX_DEFAULT,
+			.network_linger = 10,
 			.frame_timeout = PEER_FRAME_TIMEOUT_DEFAULT,
 			.max_connections = PEERS_MAX_DEFAULT,
 			.cgroup_parent = "berth",

@@ -533,8 +533,16 @@ endpoint_up(struct container *c, struct rt_nl *inside, struct network *n,
 
 static void unpublish(struct container *c, const char *address);
 
+/*
+ * An endpoint goes.  Deleting a veth blocks in the kernel for an RCU
+ * grace period (10-20 ms here); when the container's namespace is going
+ * anyway (its process is gone, berthd's fds on it closed next), the
+ * kernel deletes the pair itself, off berthd's thread.  unlink: the
+ * namespace stays (disconnect), so the host side is deleted now.
+ */
 static void
-endpoint_down(struct container *c, const char *netid, json_t *ep)
+endpoint_down(struct container *c, const char *netid, json_t *ep,
+    bool unlink)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	struct netmgr *m = c->d->net;
@@ -544,9 +552,7 @@ endpoint_down(struct container *c, const char *netid, json_t *ep)
 	/* Its published ports go with its address, which the next
 	 * container on the network may get. */
 	unpublish(c, json_string_value(json_object_get(ep, "address")));
-	/* The namespace may outlive the process a moment (a socket still
-	 * open): the host side goes now, and its peer with it. */
-	if (veth != NULL && rt_nl_link_del(m->nl, veth, &err) < 0)
+	if (unlink && veth != NULL && rt_nl_link_del(m->nl, veth, &err) < 0)
 		log_warn("network", "%.12s: %s: %s", c->id, veth,
 		    berth_error_message(&err));
 	network_release(c->d, n, c->id);
@@ -1053,7 +1059,7 @@ network_container_teardown(struct container *c)
 	if (c->net_state != NULL) {
 		unpublish(c, NULL);
 		json_object_foreach_safe(endpoints_of(c), tmp, key, ep) {
-			endpoint_down(c, key, ep);
+			endpoint_down(c, key, ep, false);
 			json_object_del(endpoints_of(c), key);
 		}
 	}
@@ -1148,7 +1154,7 @@ network_container_connect(struct container *c, struct network *n,
 
 		if (ep != NULL &&
 		    !berth_error_is(err, NET_E_CONNECTED)) {
-			endpoint_down(c, n->id, ep);
+			endpoint_down(c, n->id, ep, true);
 			json_object_del(endpoints_of(c), n->id);
 		}
 		return (-1);
@@ -1156,7 +1162,7 @@ network_container_connect(struct container *c, struct network *n,
 	if (dns_refresh(c, err) < 0) {
 		json_t *ep = json_object_get(endpoints_of(c), n->id);
 
-		endpoint_down(c, n->id, ep);
+		endpoint_down(c, n->id, ep, true);
 		json_object_del(endpoints_of(c), n->id);
 		return (-1);
 	}
@@ -1178,7 +1184,7 @@ network_container_disconnect(struct container *c, struct network *n,
 	if (ep == NULL)
 		return (0);
 	route = json_is_true(json_object_get(ep, "route"));
-	endpoint_down(c, n->id, ep);
+	endpoint_down(c, n->id, ep, true);
 	json_object_del(endpoints_of(c), n->id);
 	/* Its default route went with it: another network with a way out
 	 * gives the next (Docker elects a new gateway). */

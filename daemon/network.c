@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <openssl/rand.h>
 
 #include "cleanup.h"
@@ -87,6 +88,8 @@ bad:
 static void
 network_free(struct network *n)
 {
+	if (n->linger != NULL)
+		event_free(n->linger);
 	free(n->id);
 	free(n->name);
 	free(n->driver);
@@ -134,6 +137,7 @@ network_from_row(struct daemon *d, const struct db_network *r,
 	}
 	n->internal = r->internal;
 	n->created = r->created;
+	n->d = d;
 	n->builtin = strcmp(r->name, NET_DEFAULT) == 0;
 	json_decref(n->labels);
 	if ((n->labels = json_loads(r->labels, 0, &jerr)) == NULL)
@@ -372,6 +376,8 @@ network_create(struct daemon *d, const char *name, const char *subnet,
 	return (0);
 }
 
+static void bridge_down(struct daemon *d, struct network *n);
+
 int
 network_remove(struct daemon *d, struct network *n, struct berth_error *err)
 {
@@ -400,6 +406,8 @@ network_remove(struct daemon *d, struct network *n, struct berth_error *err)
 	}
 	if (db_network_remove(store_db(d->store), n->id, err) < 0)
 		return (-1);
+	if (n->up)
+		bridge_down(d, n);
 	log_info("network", "%s (%.12s) removed", n->name, n->id);
 	event_emit(d, "network", "destroy", n->id, json_pack("{s:s, s:s}",
 	    "name", n->name, "type", "bridge"));
@@ -616,6 +624,8 @@ bridge_down(struct daemon *d, struct network *n)
 	struct netmgr *m = d->net;
 	struct rt_nat_net nn;
 
+	if (n->linger != NULL)
+		evtimer_del(n->linger);
 	nat_net(n, &nn);
 	if (m->nat_up && rt_nat_network_del(m->nat, &nn, &err) < 0) {
 		log_warn("network", "%s: rules: %s", n->name,
@@ -627,14 +637,30 @@ bridge_down(struct daemon *d, struct network *n)
 		    berth_error_message(&err));
 		berth_error_clear(&err);
 	}
-	if (m->users == 0 && m->nat_up) {
+	if (n->up) {
+		n->up = false;
+		m->nup--;
+	}
+	if (m->nup > 0)
+		return;
+	if (m->nat_up) {
 		if (rt_nat_destroy(m->nat, &err) < 0)
 			log_warn("network", "nftables table: %s",
 			    berth_error_message(&err));
 		m->nat_up = false;
 	}
-	if (m->users == 0)
-		forwarding_off(d);
+	forwarding_off(d);
+}
+
+static void
+linger_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct network *n = arg;
+
+	(void)fd;
+	(void)what;
+	if (n->users == 0 && n->up)
+		bridge_down(n->d, n);
 }
 
 int
@@ -642,10 +668,17 @@ network_use(struct daemon *d, struct network *n, struct berth_error *err)
 {
 	if (n->bridge[0] == '\0')
 		return (0);
-	if (n->users == 0 && bridge_up(d, n, err) < 0) {
-		bridge_down(d, n);
-		return (berth_error_wrap(err, "network %s", n->name));
+	if (!n->up) {
+		/* Counted up first: bridge_down undoes a half-made one. */
+		n->up = true;
+		d->net->nup++;
+		if (bridge_up(d, n, err) < 0) {
+			bridge_down(d, n);
+			return (berth_error_wrap(err, "network %s", n->name));
+		}
 	}
+	if (n->linger != NULL)
+		evtimer_del(n->linger);
 	n->users++;
 	d->net->users++;
 	return (0);
@@ -654,11 +687,18 @@ network_use(struct daemon *d, struct network *n, struct berth_error *err)
 void
 network_unuse(struct daemon *d, struct network *n)
 {
+	struct timeval tv = { .tv_sec = d->cfg.network_linger };
+
 	if (n->bridge[0] == '\0' || n->users == 0)
 		return;
 	n->users--;
 	d->net->users--;
-	if (n->users == 0)
+	if (n->users > 0)
+		return;
+	if (n->linger == NULL)
+		n->linger = evtimer_new(d->base, linger_cb, n);
+	if (d->cfg.network_linger <= 0 || d->draining || n->linger == NULL ||
+	    evtimer_add(n->linger, &tv) < 0)
 		bridge_down(d, n);
 }
 
@@ -782,9 +822,10 @@ networks_free(struct daemon *d)
 
 	if (m == NULL)
 		return;
-	if (m->nat_up && m->users == 0 && rt_nat_destroy(m->nat, &err) < 0)
-		log_warn("network", "nftables table: %s",
-		    berth_error_message(&err));
+	/* Lingering bridges go now; then the table with the last. */
+	TAILQ_FOREACH(n, &m->nets, entry)
+		if (n->up && n->users == 0)
+			bridge_down(d, n);
 	while ((n = TAILQ_FIRST(&m->nets)) != NULL) {
 		TAILQ_REMOVE(&m->nets, n, entry);
 		network_free(n);

@@ -10,7 +10,8 @@
  *
  * Host state follows use: a network's bridge, its NAT elements and the
  * nftables table exist while a running container has an endpoint on
- * it, and go with the last one.  At start-up berthd rebuilds them from
+ * it, and go a moment after the last one (berthd --network-linger, so
+ * that a run after a run does not make them again).  At start-up berthd rebuilds them from
  * the containers it adopted, so a crash leaves nothing behind.
  */
 #ifndef BERTHD_NETWORK_H
@@ -30,6 +31,7 @@
 
 struct container;
 struct daemon;
+struct event;
 struct peer;
 struct rt_spec;
 
@@ -51,6 +53,9 @@ struct network {
 	json_t			*labels;
 	int64_t			 created;
 	int			 users;		/* live endpoints */
+	bool			 up;		/* bridge and rules there */
+	struct event		*linger;	/* down once unused */
+	struct daemon		*d;
 };
 
 TAILQ_HEAD(network_list, network);
@@ -64,6 +69,7 @@ struct netmgr {
 	bool			 forwarding;	/* ip_forward set */
 	struct dns_server	*dns;
 	int			 users;		/* live endpoints, all */
+	int			 nup;		/* networks up */
 	uint16_t		 next_port;	/* for free host ports */
 	uint16_t		*port_users[2];	/* bindings per port: tcp,
 						 * udp */

@@ -190,6 +190,9 @@ def daemon(ctx, *args):
     """berthd with busybox loaded, an outside host beside its namespace,
     and a resolv.conf pointing there."""
     need_root()
+    # Bridges and rules go at once when unused (the default waits 10 s).
+    if "--network-linger" not in args:
+        args = ("--network-linger", "0") + args
     with Daemon(ctx, *args, start=False) as d:
         d.outside = d.netns.outside_host(OUTSIDE, INSIDE)
         resolv = os.path.join(d.dir, "resolv.conf")
@@ -209,6 +212,12 @@ def daemon(ctx, *args):
 
 
 def assert_clean(d):
+    # A stopped container's veth pair goes with its namespace, which the
+    # kernel tears down on its own a moment later.
+    try:
+        wait_for(lambda: berth_links(d) == [], 5, "berth's links to go")
+    except AssertionError:
+        pass
     assert berth_links(d) == [], berth_links(d)
     assert nft_table(d) is None, nft_table(d)
     assert leases(d) == [], leases(d)
@@ -691,3 +700,21 @@ def test_extra_hosts_host_gateway_and_bad_entries(ctx):
                          C + "Start", container=cid)
             call(d, C + "Remove", container=cid)
             assert_clean(d)
+
+
+def test_an_unused_bridge_lingers_then_goes(ctx):
+    """A run after a run finds the bridge and rules made; they go once
+    nothing has used them for --network-linger seconds, and at once
+    when berthd stops."""
+    with daemon(ctx, "--network-linger", "2") as d:
+        run(d, ["true"])
+        links = berth_links(d)
+        assert links == ["berth0"] and nft_table(d) is not None, links
+        run(d, ["true"])
+        assert berth_links(d) == ["berth0"]
+        wait_for(lambda: berth_links(d) == [] and nft_table(d) is None,
+                 10, "the bridge to go")
+        run(d, ["true"])
+        assert berth_links(d) == ["berth0"]
+        d.stop()
+        assert_clean(d)
