@@ -18,7 +18,9 @@
 	bench/container.py BUILD [-n RUNS] [--running N] [--log-mb MB]
 	                   [--only run,starts,ps,logs] [--no-docker]
 
-Needs root.  berthd runs on temporary roots with a cgroup parent of the
+Needs root.  berthd runs on temporary roots, in a network namespace of the
+bench's own (containers are bridged: nothing touches the host's network),
+with a cgroup parent of the
 bench's own and is stopped by its pid; whatever fails, every container
 is removed, the daemon stopped, leftover cgroups emptied and removed and
 mounts under the temporary root detached.  The dockerd, when one runs,
@@ -44,6 +46,7 @@ sys.path.insert(0, os.path.join(TOP, "tools", "python"))
 sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
 
 import berth  # noqa: E402
+from netns import Netns  # noqa: E402
 
 C = "io.berth.Container."
 PARTS = ("run", "starts", "ps", "logs")
@@ -105,14 +108,19 @@ def series(cmd, n, warmup=3, **kw):
 
 
 class Berthd:
-    def __init__(self, build, tmp):
+    """berthd on temporary roots; prefix (e.g. a Netns's nsenter) runs it
+    in a network namespace of the bench's own: its containers' bridge
+    and rules never touch the host's network."""
+
+    def __init__(self, build, tmp, prefix=(), cgname="berth-bench"):
         self.dir = tmp
         self.build = build
         self.sock = os.path.join(tmp, "s")
         self.root = os.path.join(tmp, "root")
-        self.cgparent = f"berth-bench-{os.getpid()}"
+        self.cgparent = f"{cgname}-{os.getpid()}"
         self.logpath = os.path.join(tmp, "log")
         self.proc = subprocess.Popen(
+            list(prefix) +
             [os.path.join(build, "berthd"), "--socket", self.sock, "--root",
              self.root, "--run-root", os.path.join(tmp, "run"),
              "--log-level", "warn", "--cgroup-parent", self.cgparent],
@@ -643,11 +651,12 @@ def main():
             return 2
     load0 = loadavg()
     tmp = tempfile.mkdtemp(prefix="berth-bench-ctr-")
-    d = eng = None
+    d = eng = ns = None
     rows, rates, ps_rows, log_rows, mem, notes = [], [], [], [], [], []
     lat = []
     try:
-        d = Berthd(build, tmp)
+        ns = Netns(prefix="berth-bc")
+        d = Berthd(build, tmp, ns.prefix())
         mem.append(("idle, nothing loaded", *d.mem(), nfds(d.pid)))
         load_busybox(d, tmp)
         mem.append(("idle, busybox loaded", *d.mem(), nfds(d.pid)))
@@ -683,6 +692,8 @@ def main():
             left = d.sweep()
             if left:
                 notes.append(f"cgroups left: {left}")
+        if ns is not None:
+            ns.delete()
         remove_tmp(tmp)
 
     print(f"load average before: {load0}, after: {loadavg()} (other work on "
