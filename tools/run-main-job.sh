@@ -31,5 +31,5 @@ set -x
 "$build/berth" version
 "$build/berth" load -i "$dir/busybox.tar"
 "$build/berth" images
-"$build/berth" run --rm busybox sh -c 'echo hello from busybox; id; ls /bin | wc -l'
+"$build/berth" run --rm busybox sh -c 'echo hello from busybox; id; ls /bin | wc -l; ip -4 -o addr show eth0'
 "$build/berth" ps -a
