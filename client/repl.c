@@ -234,17 +234,18 @@ complete_images(struct repl *r, struct strv *sv, const char *prefix)
 	    prefix);
 }
 
-/* Networks by name and id (io.berth.Network.List, which takes no
- * "all"). */
+/* Networks (by name and id) or volumes (by name), from a List that
+ * takes no "all". */
 static void
-complete_networks(struct repl *r, struct strv *sv, const char *prefix)
+complete_named(struct repl *r, struct strv *sv, const char *method,
+    const char *key, const char *prefix)
 {
 	cleanup_reply struct berth_reply reply = BERTH_REPLY_INIT;
 	const msgpack_object *list, *n;
 	uint32_t i;
 
-	if (repl_call(r, "io.berth.Network.List", NULL, &reply) < 0 ||
-	    (list = array_of(reply.parameters, "networks")) == NULL)
+	if (repl_call(r, method, NULL, &reply) < 0 ||
+	    (list = array_of(reply.parameters, key)) == NULL)
 		return;
 	for (i = 0; i < list->via.array.size; i++) {
 		n = berth_map_get(&list->via.array.ptr[i], "name");
@@ -328,6 +329,7 @@ enum complete_kind {
 	COMPLETE_OBJECTS,	/* inspect: either */
 	COMPLETE_METHODS,
 	COMPLETE_NETWORKS,
+	COMPLETE_VOLUMES,
 };
 
 /* What the positional argument pos of a command is, from the words of
@@ -376,6 +378,8 @@ usage_kind(const char *usage, int pos)
 		return (COMPLETE_METHODS);
 	if (strcmp(word, "NETWORK") == 0)
 		return (COMPLETE_NETWORKS);
+	if (strcmp(word, "VOLUME") == 0)
+		return (COMPLETE_VOLUMES);
 	return (COMPLETE_NONE);
 }
 
@@ -507,7 +511,12 @@ complete_words(struct repl *r, struct strv *sv, const char **words, int n,
 		complete_methods(r, sv, prefix);
 		break;
 	case COMPLETE_NETWORKS:
-		complete_networks(r, sv, prefix);
+		complete_named(r, sv, "io.berth.Network.List", "networks",
+		    prefix);
+		break;
+	case COMPLETE_VOLUMES:
+		complete_named(r, sv, "io.berth.Volume.List", "volumes",
+		    prefix);
 		break;
 	case COMPLETE_NONE:
 		break;

@@ -88,6 +88,7 @@ def test_listings_print_one_json_object_per_row(ctx):
     with Busybox(ctx) as b:
         b.ok("run", "-d", "--name", "j1", "busybox", "sleep", "300")
         b.ok("create", "--name", "j2", "busybox", "true")
+        b.ok("volume", "create", "v1")
         history = len(b.ok("history", "busybox").splitlines()) - 1
         for args, key, want, n in (
                 (["ps", "-a"], "Names", {"j1", "j2"}, 2),
@@ -96,7 +97,9 @@ def test_listings_print_one_json_object_per_row(ctx):
                 (["system", "df"], "Type", {"Images", "Containers",
                                             "Local Volumes",
                                             "Build Cache"}, 4),
-                (["stats", "--no-stream"], "Name", {"j1"}, 1)):
+                (["stats", "--no-stream"], "Name", {"j1"}, 1),
+                (["network", "ls"], "Name", {"bridge", "host", "none"}, 3),
+                (["volume", "ls"], "Name", {"v1"}, 1)):
             out = b.ok(*args, "--format", "json")
             lines = out.splitlines()
             rows = [json.loads(line) for line in lines]
@@ -110,7 +113,11 @@ def test_listings_print_one_json_object_per_row(ctx):
                 assert out == b.ok(*args, "--format", "{{json .}}"), args
         assert json.loads(b.ok("images", "--format", "json"))["Tag"] == \
             "latest"
+        for kind, name in (("network", "bridge"), ("volume", "v1")):
+            doc = json.loads(b.ok(kind, "inspect", name))
+            assert doc[0]["Name"] == name, doc
         b.ok("rm", "-f", "j1", "j2")
+        b.ok("volume", "rm", "v1")
 
 
 def test_bad_filters_are_refused_as_docker_refuses_them(ctx):
@@ -290,3 +297,14 @@ def test_bash_completion_asks_berth_live(ctx):
         got = complete("run", "busy")
         assert got and all(g.startswith("busybox") for g in got), got
         b.ok("rm", "mycontainer")
+
+
+def test_volume_names_complete(ctx):
+    with Busybox(ctx) as b:
+        b.ok("volume", "create", "cache")
+        b.ok("volume", "create", "data")
+        assert b.ok("completion", "words", "--", "volume", "rm",
+                    "ca").split() == ["cache"]
+        assert sorted(b.ok("completion", "words", "--", "volume",
+                           "inspect", "").split()) == ["cache", "data"]
+        b.ok("volume", "rm", "cache", "data")
