@@ -63,6 +63,8 @@ struct dns_listener {
 	int				 nforwards;
 	bool				 queued;	/* evdns kept a reply */
 	bool				 local;		/* never forward */
+	struct evdns_base		*upstream;	/* its own, or NULL:
+							 * the server's */
 	bool				 gone;		/* unlistened */
 	LIST_HEAD(, dns_query)		 queries;	/* on upstreams */
 	LIST_ENTRY(dns_listener)	 entry;
@@ -336,6 +338,8 @@ dns_forward(struct dns_query *q, int i, enum dns_ask ask, const void *in)
 {
 	struct dns_listener *l = q->listener;
 	struct dns_server *s = l->server;
+	struct evdns_base *up = l->upstream != NULL ? l->upstream :
+	    s->upstream;
 	const char *name = q->req->questions[i]->name;
 	struct dns_forward *f;
 
@@ -348,7 +352,7 @@ dns_forward(struct dns_query *q, int i, enum dns_ask ask, const void *in)
 	/* Without a nameserver evdns would queue it for ever. */
 	if (s->nforwards >= DNS_MAX_FORWARDS ||
 	    l->nforwards >= DNS_MAX_FORWARDS_PER_LISTENER ||
-	    evdns_base_count_nameservers(s->upstream) == 0 ||
+	    evdns_base_count_nameservers(up) == 0 ||
 	    (f = calloc(1, sizeof(*f))) == NULL) {
 		dns_query_note(q, RCODE_SERVFAIL);
 		return;
@@ -357,19 +361,19 @@ dns_forward(struct dns_query *q, int i, enum dns_ask ask, const void *in)
 	f->question = i;
 	switch (ask) {
 	case DNS_ASK_A:
-		f->handle = evdns_base_resolve_ipv4(s->upstream, name,
+		f->handle = evdns_base_resolve_ipv4(up, name,
 		    DNS_QUERY_NO_SEARCH, dns_forward_done, f);
 		break;
 	case DNS_ASK_AAAA:
-		f->handle = evdns_base_resolve_ipv6(s->upstream, name,
+		f->handle = evdns_base_resolve_ipv6(up, name,
 		    DNS_QUERY_NO_SEARCH, dns_forward_done, f);
 		break;
 	case DNS_ASK_PTR4:
-		f->handle = evdns_base_resolve_reverse(s->upstream, in,
+		f->handle = evdns_base_resolve_reverse(up, in,
 		    DNS_QUERY_NO_SEARCH, dns_forward_done, f);
 		break;
 	case DNS_ASK_PTR6:
-		f->handle = evdns_base_resolve_reverse_ipv6(s->upstream, in,
+		f->handle = evdns_base_resolve_reverse_ipv6(up, in,
 		    DNS_QUERY_NO_SEARCH, dns_forward_done, f);
 		break;
 	}
@@ -503,7 +507,8 @@ dns_query_abandon(struct dns_query *q)
 		/* evdns still calls back, with DNS_ERR_CANCEL, later; if
 		 * its answer is already queued, this is a no-op and that
 		 * callback frees the orphan. */
-		evdns_cancel_request(s->upstream, f->handle);
+		evdns_cancel_request(q->listener->upstream != NULL ?
+		    q->listener->upstream : s->upstream, f->handle);
 	}
 	LIST_REMOVE(q, entry);
 	evdns_server_request_drop(q->req);
@@ -524,6 +529,35 @@ dns_log(int is_warn, const char *msg)
 		log_debug("dns", "%s", msg);
 }
 
+/* A resolver for forwards: no defaults of its own, idle without work
+ * (it does not keep the loop running), berth's timeout and attempts. */
+static struct evdns_base *
+dns_resolver_new(struct event_base *base, struct berth_error *err)
+{
+	struct evdns_base *r;
+	char num[16];
+	int rc;
+
+	if ((r = evdns_base_new(base, EVDNS_BASE_DISABLE_WHEN_INACTIVE)) ==
+	    NULL) {
+		berth_error_set(err, BERTH_E_SYSTEM, ENOMEM, "dns: new "
+		    "resolver");
+		return (NULL);
+	}
+	snprintf(num, sizeof(num), "%d", DNS_UPSTREAM_TIMEOUT);
+	rc = evdns_base_set_option(r, "timeout:", num);
+	snprintf(num, sizeof(num), "%d", DNS_UPSTREAM_ATTEMPTS);
+	if (rc == 0)
+		rc = evdns_base_set_option(r, "attempts:", num);
+	if (rc < 0) {
+		evdns_base_free(r, 0);
+		berth_error_set(err, BERTH_E_INTERNAL, 0, "dns: set resolver "
+		    "options");
+		return (NULL);
+	}
+	return (r);
+}
+
 int
 dns_server_new(struct event_base *base, const char *resolv_conf,
     dns_lookup_fn lookup, dns_reverse_fn reverse, void *arg,
@@ -534,7 +568,6 @@ dns_server_new(struct event_base *base, const char *resolv_conf,
 		[3] = "too large", [4] = "out of memory", [5] = "short read",
 	};
 	struct dns_server *s;
-	char num[16];
 	int rc;
 
 	*out = NULL;
@@ -546,23 +579,10 @@ dns_server_new(struct event_base *base, const char *resolv_conf,
 	s->arg = arg;
 	LIST_INIT(&s->listeners);
 	evdns_set_log_fn(dns_log);
-	/* Not initialised from /etc/resolv.conf; idle, it does not keep
-	 * the loop running. */
-	if ((s->upstream = evdns_base_new(base,
-	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL) {
+	/* Not initialised from /etc/resolv.conf: from resolv_conf. */
+	if ((s->upstream = dns_resolver_new(base, err)) == NULL) {
 		free(s);
-		return (berth_error_set(err, BERTH_E_SYSTEM, ENOMEM,
-		    "dns: new resolver"));
-	}
-	snprintf(num, sizeof(num), "%d", DNS_UPSTREAM_TIMEOUT);
-	rc = evdns_base_set_option(s->upstream, "timeout:", num);
-	snprintf(num, sizeof(num), "%d", DNS_UPSTREAM_ATTEMPTS);
-	if (rc == 0)
-		rc = evdns_base_set_option(s->upstream, "attempts:", num);
-	if (rc < 0) {
-		dns_server_free(s);
-		return (berth_error_set(err, BERTH_E_INTERNAL, 0,
-		    "dns: set resolver options"));
+		return (-1);
 	}
 	if (resolv_conf != NULL) {
 		/* No 127.0.0.1 in place of a missing nameserver line:
@@ -690,6 +710,12 @@ dns_unlisten(struct dns_listener *l)
 		return;
 	while ((q = LIST_FIRST(&l->queries)) != NULL)
 		dns_query_abandon(q);
+	/* Its forwards are cancelled (their callbacks, deferred, only free
+	 * their orphans): its own resolver can go. */
+	if (l->upstream != NULL) {
+		evdns_base_free(l->upstream, 0);
+		l->upstream = NULL;
+	}
 	/* With no request held, this frees the port and closes its
 	 * socket now, unless a reply is still queued for writing: then
 	 * when that is written, and until then the port may still call
@@ -703,6 +729,30 @@ dns_unlisten(struct dns_listener *l)
 		return;
 	}
 	free(l);
+}
+
+int
+dns_listener_set_upstreams(struct dns_listener *l, const char *const *addrs,
+    size_t n, struct berth_error *err)
+{
+	struct evdns_base *r;
+	size_t i;
+
+	if (n == 0 || l->queries.lh_first != NULL)
+		return (0);	/* the server's, or not while forwarding */
+	if ((r = dns_resolver_new(l->server->base, err)) == NULL)
+		return (-1);
+	for (i = 0; i < n; i++)
+		if (evdns_base_nameserver_ip_add(r, addrs[i]) != 0) {
+			evdns_base_free(r, 0);
+			berth_error_set(err, BERTH_E_INVALID_PARAM, 0, "dns: "
+			    "bad nameserver '%s'", addrs[i]);
+			return (-1);
+		}
+	if (l->upstream != NULL)
+		evdns_base_free(l->upstream, 0);
+	l->upstream = r;
+	return (0);
 }
 
 void

@@ -105,6 +105,11 @@ int	dns_listen_addr(struct dns_server *s, int nsfd,
 void	dns_unlisten(struct dns_listener *l);
 
 /* The port a listener got (after binding port 0). */
+/* Forward what is not a container's name to these nameservers ("ip" or
+ * "ip:port"), not the server's (a container's --dns).  Only before the
+ * listener forwards anything. */
+int	dns_listener_set_upstreams(struct dns_listener *l,
+	    const char *const *addrs, size_t n, struct berth_error *err);
 /* Local: answer container names only, never forward (REFUSED), for a
  * container whose networks are all internal. */
 void	dns_listener_set_local(struct dns_listener *l, bool local);

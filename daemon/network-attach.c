@@ -310,9 +310,14 @@ resolv_file(struct container *c, struct rt_spec *spec, bool embedded,
 
 	if (text_open(&t, err) < 0)
 		return (-1);
-	if (embedded)
+	if (embedded) {
 		fputs("# berthd's embedded DNS server: containers by name, "
-		    "others forwarded\nnameserver " DNS_ADDRESS "\n", t.f);
+		    "others forwarded", t.f);
+		json_array_foreach(dns, i, v)
+			fprintf(t.f, "%s%s", i == 0 ? " to " : ", ",
+			    json_string_value(v));
+		fputs("\nnameserver " DNS_ADDRESS "\n", t.f);
+	}
 	else
 		json_array_foreach(dns, i, v) {
 			fprintf(t.f, "nameserver %s\n", json_string_value(v));
@@ -923,9 +928,22 @@ dns_refresh(struct container *c, struct berth_error *err)
 		c->dns = NULL;
 		return (0);
 	}
-	if (c->dns == NULL && dns_listen(c->d->net->dns, c->netns_fd, c,
-	    &c->dns, err) < 0)
-		return (-1);
+	if (c->dns == NULL) {
+		json_t *servers = host_setting(c, "dns"), *v;
+		const char *addrs[16];
+		size_t i, n = 0;
+
+		if (dns_listen(c->d->net->dns, c->netns_fd, c, &c->dns,
+		    err) < 0)
+			return (-1);
+		/* --dns: what its names are not goes there (Docker's
+		 * ExtServers), not to the host's resolvers. */
+		json_array_foreach(servers, i, v)
+			if (json_is_string(v) && n < 16)
+				addrs[n++] = json_string_value(v);
+		if (dns_listener_set_upstreams(c->dns, addrs, n, err) < 0)
+			return (-1);
+	}
 	dns_listener_set_local(c->dns, !out);
 	return (0);
 }

@@ -157,7 +157,8 @@ import socket, struct, sys
 # The outside host's resolver: ext.example.test is 192.0.2.7, every
 # other name does not exist.
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", 53))
+s.bind((sys.argv[1], 53))
+answer = sys.argv[2]
 print("ready", flush=True)
 while True:
     q, peer = s.recvfrom(512)
@@ -171,7 +172,7 @@ while True:
     name = ".".join(labels)
     if name == "ext.example.test" and qtype == 1:
         ans = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + \
-            socket.inet_aton("192.0.2.7")
+            socket.inet_aton(answer)
         hdr = struct.pack(">HHHHHH", qid, 0x8180, 1, 1, 0, 0)
     elif name == "ext.example.test":
         ans, hdr = b"", struct.pack(">HHHHHH", qid, 0x8180, 1, 0, 0, 0)
@@ -199,8 +200,8 @@ def daemon(ctx, *args):
         with open(resolv, "w") as f:
             f.write(f"nameserver {OUTSIDE}\n")
         d.args += ["--resolv-conf", resolv]
-        dns = subprocess.Popen(d.outside.prefix() + [PY, "-c", UPSTREAM],
-                               stdout=subprocess.PIPE)
+        dns = subprocess.Popen(d.outside.prefix() + [
+            PY, "-c", UPSTREAM, OUTSIDE, "192.0.2.7"], stdout=subprocess.PIPE)
         try:
             assert dns.stdout.readline() == b"ready\n"
             d.start()
@@ -717,4 +718,39 @@ def test_an_unused_bridge_lingers_then_goes(ctx):
         run(d, ["true"])
         assert berth_links(d) == ["berth0"]
         d.stop()
+        assert_clean(d)
+
+
+def test_dns_on_a_user_network_forwards_to_the_containers_servers(ctx):
+    """--dns on a user-defined network: its names still resolve, others
+    go to the container's servers (Docker's ExtServers), not the
+    host's."""
+    with daemon(ctx) as d:
+        d.outside.run(["ip", "addr", "add", "10.254.0.3/24", "dev",
+                       d.outside.links()[-1]])
+        other = subprocess.Popen(d.outside.prefix() + [
+            PY, "-c", UPSTREAM, "10.254.0.3", "192.0.2.9"],
+            stdout=subprocess.PIPE)
+        try:
+            assert other.stdout.readline() == b"ready\n"
+            call(d, N + "Create", name="u")
+            peer = start(d, ["sleep", "300"], name="peer",
+                         host={"network_mode": "u"})
+            pa = address(d, peer, "u")
+            code, out = run(d, ["sh", "-c", "nslookup ext.example.test; "
+                                "nslookup peer; cat /etc/resolv.conf"],
+                            host={"network_mode": "u",
+                                  "dns": ["10.254.0.3"]})
+            assert "192.0.2.9" in out and "192.0.2.7" not in out, out
+            assert f"Address: {pa}" in out, out
+            assert "nameserver 127.0.0.11" in out and \
+                "to 10.254.0.3" in out, out
+            code, out = run(d, ["nslookup", "ext.example.test"],
+                            host={"network_mode": "u"})
+            assert "192.0.2.7" in out, out
+            call(d, C + "Remove", container=peer, force=True)
+            call(d, N + "Remove", network="u")
+        finally:
+            other.kill()
+            other.wait()
         assert_clean(d)
