@@ -677,7 +677,6 @@ publish_one(struct container *c, struct in_addr to, int cport,
     const char *protocol, const char *host_ip, int first, int last,
     struct berth_error *err)
 {
-	struct rt_nat_port np;
 	struct in_addr ip = { .s_addr = INADDR_ANY };
 	char ipt[INET_ADDRSTRLEN], tot[INET_ADDRSTRLEN];
 	int proto = proto_of(protocol), hport;
@@ -713,13 +712,8 @@ publish_one(struct container *c, struct in_addr to, int cport,
 		berth_error_param_int(err, "host_port", first);
 		return (berth_error_param_str(err, "protocol", protocol));
 	}
-	np.proto = proto;
-	np.host_ip = ip;
-	np.host_port = (uint16_t)hport;
-	np.addr = to;
-	np.port = (uint16_t)cport;
-	if (rt_nat_port_add(c->d->net->nat, &np, err) < 0)
-		return (-1);
+	/* Recorded (and counted) now; the rules come for all of them at
+	 * once (publish). */
 	port_count(c->d, proto, hport, 1);
 	inet_ntop(AF_INET, &ip, ipt, sizeof(ipt));
 	inet_ntop(AF_INET, &to, tot, sizeof(tot));
@@ -730,16 +724,53 @@ publish_one(struct container *c, struct in_addr to, int cport,
 	return (0);
 }
 
+/* The rules of the recorded ports published to address (NULL: all),
+ * for one transaction; *n of them in *out (the caller frees it). */
+static int
+nat_ports_of(struct container *c, const char *address,
+    struct rt_nat_port **out, size_t *n)
+{
+	json_t *ports = json_object_get(c->net_state, "ports"), *p;
+	struct rt_nat_port *v;
+	size_t i;
+
+	*n = 0;
+	if ((*out = v = calloc(json_array_size(ports) + 1,
+	    sizeof(*v))) == NULL)
+		return (-1);
+	json_array_foreach(ports, i, p) {
+		if (address != NULL && strcmp(address, json_string_value(
+		    json_object_get(p, "address"))) != 0)
+			continue;
+		v[*n].proto = proto_of(json_string_value(json_object_get(p,
+		    "protocol")));
+		v[*n].host_port = (uint16_t)json_integer_value(json_object_get(
+		    p, "host_port"));
+		v[*n].port = (uint16_t)json_integer_value(json_object_get(p,
+		    "container_port"));
+		if (inet_pton(AF_INET, json_string_value(json_object_get(p,
+		    "host_ip")), &v[*n].host_ip) == 1 && inet_pton(AF_INET,
+		    json_string_value(json_object_get(p, "address")),
+		    &v[*n].addr) == 1)
+			(*n)++;
+	}
+	return (0);
+}
+
 /* The ports published to address (NULL: all of them) go. */
 static void
 unpublish(struct container *c, const char *address)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
-	json_t *ports = json_object_get(c->net_state, "ports");
-	struct rt_nat_port np;
-	json_t *p;
-	size_t i;
+	json_t *ports = json_object_get(c->net_state, "ports"), *p;
+	cleanup_free struct rt_nat_port *v = NULL;
+	size_t i, n;
 
+	if (nat_ports_of(c, address, &v, &n) == 0 && n > 0 &&
+	    c->d->net->nat_up && rt_nat_ports_del(c->d->net->nat, v, n,
+	    &err) < 0)
+		log_warn("network", "%.12s: ports: %s", c->id,
+		    berth_error_message(&err));
 	for (i = 0; i < json_array_size(ports);) {
 		p = json_array_get(ports, i);
 		if (address != NULL && strcmp(address, json_string_value(
@@ -747,22 +778,9 @@ unpublish(struct container *c, const char *address)
 			i++;
 			continue;
 		}
-		np.proto = proto_of(json_string_value(json_object_get(p,
-		    "protocol")));
-		np.host_port = (uint16_t)json_integer_value(json_object_get(p,
-		    "host_port"));
-		np.port = (uint16_t)json_integer_value(json_object_get(p,
-		    "container_port"));
-		port_count(c->d, np.proto, np.host_port, -1);
-		if (inet_pton(AF_INET, json_string_value(json_object_get(p,
-		    "host_ip")), &np.host_ip) == 1 && inet_pton(AF_INET,
-		    json_string_value(json_object_get(p, "address")),
-		    &np.addr) == 1 && c->d->net->nat_up &&
-		    rt_nat_port_del(c->d->net->nat, &np, &err) < 0) {
-			log_warn("network", "%.12s: port %d: %s", c->id,
-			    np.host_port, berth_error_message(&err));
-			berth_error_clear(&err);
-		}
+		port_count(c->d, proto_of(json_string_value(json_object_get(p,
+		    "protocol"))), (int)json_integer_value(json_object_get(p,
+		    "host_port")), -1);
 		json_array_remove(ports, i);
 	}
 }
@@ -799,7 +817,7 @@ bound(json_t *bindings, int port, const char *proto)
 }
 
 static int
-publish(struct container *c, struct in_addr to, struct berth_error *err)
+pick_ports(struct container *c, struct in_addr to, struct berth_error *err)
 {
 	json_t *bindings = host_setting(c, "port_bindings"), *b, *v;
 	const char *key;
@@ -839,6 +857,20 @@ publish(struct container *c, struct in_addr to, struct berth_error *err)
 		    publish_one(c, to, port, proto, NULL, 0, 0, err) < 0)
 			return (-1);
 	return (0);
+}
+
+/* Its ports picked and recorded, then their rules in one transaction. */
+static int
+publish(struct container *c, struct in_addr to, struct berth_error *err)
+{
+	cleanup_free struct rt_nat_port *v = NULL;
+	size_t n;
+
+	if (pick_ports(c, to, err) < 0)
+		return (-1);
+	if (nat_ports_of(c, NULL, &v, &n) < 0)
+		return (berth_error_sys(err, "ports"));
+	return (rt_nat_ports_add(c->d->net->nat, v, n, err));
 }
 
 /* ---- set-up and teardown -------------------------------------------- */
@@ -1128,21 +1160,13 @@ network_container_adopt(struct container *c, struct berth_error *err)
 		    rt_nl_link_up(m->nl, veth, err) < 0)
 			return (-1);
 	}
-	json_array_foreach(json_object_get(c->net_state, "ports"), i, p) {
-		struct rt_nat_port np;
+	{
+		cleanup_free struct rt_nat_port *v = NULL;
+		size_t n;
 
-		np.proto = proto_of(json_string_value(json_object_get(p,
-		    "protocol")));
-		if (inet_pton(AF_INET, json_string_value(json_object_get(p,
-		    "host_ip")), &np.host_ip) != 1 || inet_pton(AF_INET,
-		    json_string_value(json_object_get(p, "address")),
-		    &np.addr) != 1)
-			continue;
-		np.host_port = (uint16_t)json_integer_value(json_object_get(p,
-		    "host_port"));
-		np.port = (uint16_t)json_integer_value(json_object_get(p,
-		    "container_port"));
-		if (rt_nat_port_add(m->nat, &np, err) < 0)
+		if (nat_ports_of(c, NULL, &v, &n) < 0)
+			return (berth_error_sys(err, "ports"));
+		if (rt_nat_ports_add(m->nat, v, n, err) < 0)
 			return (-1);
 	}
 	return (dns_refresh(c, err));

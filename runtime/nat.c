@@ -385,68 +385,98 @@ rt_nat_network_del(struct rt_nat *nat, const struct rt_nat_net *net,
 	return (network_change(nat, net, true, err));
 }
 
+static const char *
+proto_name(int proto)
+{
+	return (proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" :
+	    NULL);
+}
+
+/* n published ports in one transaction: all or none. */
 static int
-port_change(struct rt_nat *nat, const struct rt_nat_port *p, bool del,
-    struct berth_error *err)
+ports_change(struct rt_nat *nat, const struct rt_nat_port *v, size_t n,
+    bool del, struct berth_error *err)
 {
 	cleanup_free char *cmds = NULL;
-	char host[INET_ADDRSTRLEN], to[INET_ADDRSTRLEN], what[128];
-	const char *proto;
-	size_t len = 0;
+	char host[INET_ADDRSTRLEN], to[INET_ADDRSTRLEN], what[160];
+	const struct rt_nat_port *p;
+	size_t len = 0, i;
 	bool conflict;
 	FILE *f;
 	int rc;
 
-	if (p->proto == IPPROTO_TCP)
-		proto = "tcp";
-	else if (p->proto == IPPROTO_UDP)
-		proto = "udp";
-	else
-		return (berth_error_set(err, BERTH_E_INVALID_PARAM, EINVAL,
-		    "nat: protocol %d: only tcp and udp", p->proto));
-	if (p->host_port == 0 || p->port == 0)
-		return (berth_error_set(err, BERTH_E_INVALID_PARAM, EINVAL,
-		    "nat: port 0"));
-	inet_ntop(AF_INET, &p->host_ip, host, sizeof(host));
-	inet_ntop(AF_INET, &p->addr, to, sizeof(to));
+	if (n == 0)
+		return (0);
+	for (i = 0; i < n; i++) {
+		if (proto_name(v[i].proto) == NULL)
+			return (berth_error_set(err, BERTH_E_INVALID_PARAM,
+			    EINVAL, "nat: protocol %d: only tcp and udp",
+			    v[i].proto));
+		if (v[i].host_port == 0 || v[i].port == 0)
+			return (berth_error_set(err, BERTH_E_INVALID_PARAM,
+			    EINVAL, "nat: port 0"));
+	}
 	if ((f = open_memstream(&cmds, &len)) == NULL)
 		return (berth_error_sys(err, "nat"));
-	if (p->host_ip.s_addr == htonl(INADDR_ANY))
-		put_elem(f, del, "ports", "%s . %u : %s . %u", proto,
-		    p->host_port, to, p->port);
-	else
-		put_elem(f, del, "hostports", "%s . %s . %u : %s . %u", host,
-		    proto, p->host_port, to, p->port);
+	for (i = 0; i < n; i++) {
+		p = &v[i];
+		inet_ntop(AF_INET, &p->host_ip, host, sizeof(host));
+		inet_ntop(AF_INET, &p->addr, to, sizeof(to));
+		if (p->host_ip.s_addr == htonl(INADDR_ANY))
+			put_elem(f, del, "ports", "%s . %u : %s . %u",
+			    proto_name(p->proto), p->host_port, to, p->port);
+		else
+			put_elem(f, del, "hostports", "%s . %s . %u : %s . %u",
+			    host, proto_name(p->proto), p->host_port, to,
+			    p->port);
+	}
 	rc = ferror(f);
 	if (fclose(f) != 0 || rc != 0)
 		return (berth_error_sys(err, "nat"));
-	snprintf(what, sizeof(what), "%s %s %s:%u -> %s:%u",
-	    del ? "unpublish" : "publish", proto, host, p->host_port, to,
-	    p->port);
+	p = &v[0];
+	inet_ntop(AF_INET, &p->host_ip, host, sizeof(host));
+	inet_ntop(AF_INET, &p->addr, to, sizeof(to));
+	snprintf(what, sizeof(what), "%s %s %s:%u -> %s:%u%s",
+	    del ? "unpublish" : "publish", proto_name(p->proto), host,
+	    p->host_port, to, p->port, n > 1 ? " and others" : "");
 	if (nat_run(nat, cmds, what, &conflict, NULL, err) == 0)
 		return (0);
 	if (conflict) {
-		/* The key is there with another target. */
+		/* A key is there with another target. */
 		berth_error_set(err, RT_NAT_E_PORT_IN_USE, 0,
-		    "%s: %s:%u/%s is published to another address", what,
-		    host, p->host_port, proto);
+		    "%s: a port is published to another address", what);
 		berth_error_param_str(err, "host_ip", host);
 		berth_error_param_int(err, "host_port", p->host_port);
-		berth_error_param_str(err, "protocol", proto);
+		berth_error_param_str(err, "protocol", proto_name(p->proto));
 	}
 	return (-1);
+}
+
+
+int
+rt_nat_ports_add(struct rt_nat *nat, const struct rt_nat_port *v, size_t n,
+    struct berth_error *err)
+{
+	return (ports_change(nat, v, n, false, err));
+}
+
+int
+rt_nat_ports_del(struct rt_nat *nat, const struct rt_nat_port *v, size_t n,
+    struct berth_error *err)
+{
+	return (ports_change(nat, v, n, true, err));
 }
 
 int
 rt_nat_port_add(struct rt_nat *nat, const struct rt_nat_port *p,
     struct berth_error *err)
 {
-	return (port_change(nat, p, false, err));
+	return (ports_change(nat, p, 1, false, err));
 }
 
 int
 rt_nat_port_del(struct rt_nat *nat, const struct rt_nat_port *p,
     struct berth_error *err)
 {
-	return (port_change(nat, p, true, err));
+	return (ports_change(nat, p, 1, true, err));
 }

@@ -32,6 +32,7 @@
 #include <netinet/in.h>
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -96,6 +97,11 @@ int	rt_nat_port_add(struct rt_nat *nat, const struct rt_nat_port *p,
 	    struct berth_error *err);
 int	rt_nat_port_del(struct rt_nat *nat, const struct rt_nat_port *p,
 	    struct berth_error *err);
+/* n of them in one transaction (all or none): a container's ports. */
+int	rt_nat_ports_add(struct rt_nat *nat, const struct rt_nat_port *v,
+	    size_t n, struct berth_error *err);
+int	rt_nat_ports_del(struct rt_nat *nat, const struct rt_nat_port *v,
+	    size_t n, struct berth_error *err);
 
 /* The table as `nft list table ip berth` prints it, for diagnostics and
  * tests; *text is the caller's to free. */
