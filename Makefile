@@ -214,6 +214,7 @@ fuzz: deps
 
 bench: all
 	bench/run.sh $(BUILD)
+	bench/network.py $(BUILD)
 
 run: deps all
 	tools/run-main-job.sh $(BUILD)
