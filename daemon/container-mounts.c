@@ -14,6 +14,7 @@
  * of Mounts.
  */
 #include <sys/mount.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <errno.h>
@@ -26,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #include "cleanup.h"
 #include "container.h"
@@ -506,6 +509,14 @@ container_mounts_spec(struct container *c, struct rt_spec *spec,
 			if (depth_of(str_of(x, "Destination")) == depth &&
 			    add_point(c, x, spec, err) < 0)
 				return (-1);
+	/* Docker's: the root is rslave (the default), rshared when a bind
+	 * asks to share (under a slave root its mounts would never reach
+	 * the host). */
+	json_array_foreach(points, i, x)
+		if (strcmp(str_of(x, "Type"), "bind") == 0 &&
+		    (strcmp(str_of(x, "Propagation"), "shared") == 0 ||
+		    strcmp(str_of(x, "Propagation"), "rshared") == 0))
+			spec->rootfs_propagation = MS_SHARED | MS_REC;
 	json_object_foreach(host_setting(c, "tmpfs"), key, x) {
 		cleanup_free char *o = NULL;
 		const char *opts[16];
@@ -533,6 +544,8 @@ container_mounts_spec(struct container *c, struct rt_spec *spec,
 }
 
 /* ---- volumes and their users --------------------------------------- */
+
+static void	copy_up_abandon(struct container *c);
 
 int
 container_mounts_register(struct container *c, struct berth_error *err)
@@ -581,6 +594,7 @@ container_mounts_release(struct container *c, bool remove_anonymous)
 	json_t *m;
 	size_t i;
 
+	copy_up_abandon(c);
 	if (volume_release(db, c->id, &err) < 0) {
 		log_warn("volume", "%.12s: %s", c->id,
 		    berth_error_message(&err));
@@ -645,35 +659,124 @@ make_host_dir(const char *path, struct berth_error *err)
 	return (0);
 }
 
+/*
+ * Copy-ups in flight and the starts waiting for them.  A volume is
+ * filled by one copy at a time: a second start that mounts it waits
+ * for that copy's end (or cancellation) and then prepares again (it
+ * finds the volume populated, or fills it itself).  berthd owns the
+ * helper jobs here, not the start: a stop, kill or removal of the
+ * starting container cancels its copy in container_mounts_stopped.
+ */
+struct vol_copy {
+	TAILQ_ENTRY(vol_copy)	 entry;
+	struct daemon		*d;
+	struct container	*owner;
+	struct job		*job;
+	json_t			*names;		/* the volumes it fills */
+};
+
+struct vol_wait {
+	TAILQ_ENTRY(vol_wait)	 entry;
+	struct container	*c;
+	bool			 woken;
+};
+
+static TAILQ_HEAD(, vol_copy) vol_copies =
+    TAILQ_HEAD_INITIALIZER(vol_copies);
+static TAILQ_HEAD(, vol_wait) vol_waits = TAILQ_HEAD_INITIALIZER(vol_waits);
+
+static struct vol_copy *
+copy_in_flight(struct daemon *d, const char *name)
+{
+	struct vol_copy *vc;
+	json_t *x;
+	size_t i;
+
+	TAILQ_FOREACH(vc, &vol_copies, entry)
+		if (vc->d == d)
+			json_array_foreach(vc->names, i, x)
+				if (strcmp(json_string_value(x), name) == 0)
+					return (vc);
+	return (NULL);
+}
+
+static struct vol_wait *
+waiting(struct container *c)
+{
+	struct vol_wait *w;
+
+	TAILQ_FOREACH(w, &vol_waits, entry)
+		if (w->c == c)
+			return (w);
+	return (NULL);
+}
+
+static void
+vol_copy_free(struct vol_copy *vc)
+{
+	TAILQ_REMOVE(&vol_copies, vc, entry);
+	json_decref(vc->names);
+	free(vc);
+}
+
+static void wake_waiters(evutil_socket_t, short, void *);
+
+/* After a copy's end: the waiters prepare again, from the loop (not
+ * from inside whatever ended the copy). */
+static void
+schedule_wake(struct daemon *d)
+{
+	struct timeval now = { 0, 0 };
+	struct vol_wait *w;
+
+	TAILQ_FOREACH(w, &vol_waits, entry)
+		if (w->c->d == d) {
+			if (event_base_once(d->base, -1, EV_TIMEOUT,
+			    wake_waiters, d, &now) < 0)
+				log_warn("volume", "cannot wake the starts "
+				    "waiting for a copy-up");
+			return;
+		}
+}
+
 static void
 prep_done(void *arg, const msgpack_object *result,
     const struct berth_error *jerr)
 {
-	struct container *c = arg;
+	struct vol_copy *vc = arg;
+	struct container *c = vc->owner;
+	struct daemon *d = vc->d;
 	struct berth_error err = BERTH_ERROR_INIT;
 
 	(void)result;
+	vol_copy_free(vc);
 	if (jerr != NULL)
 		berth_error_set(&err, CTR_E_START, 0, "copy-up into a new "
 		    "volume: %s", berth_error_message(jerr));
 	container_start_continue(c, &err);
 	berth_error_clear(&err);
+	schedule_wake(d);
 }
 
 static const struct job_ops prep_ops = { .done = prep_done };
 
 static int
-start_copy_up(struct container *c, json_t *copies, struct job **job,
+start_copy_up(struct container *c, json_t *copies, json_t *names,
     struct berth_error *err)
 {
+	struct vol_copy *vc;
 	struct snapshot snap;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	size_t i;
 	int rc;
 
-	if (container_snapshot(c, false, &snap, err) < 0)
+	if ((vc = calloc(1, sizeof(*vc))) == NULL)
+		return (berth_error_sys(err, "copy-up"));
+	if (container_snapshot(c, false, &snap, err) < 0) {
+		free(vc);
 		return (-1);
+	}
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 4);
@@ -687,9 +790,126 @@ start_copy_up(struct container *c, json_t *copies, struct job **job,
 	pack_str(&pk, "copies");
 	json_pack_msgpack(&pk, copies);
 	rc = job_start(c->d, "volume-copy-up", 0, sb.data, sb.size,
-	    &prep_ops, c, job, err);
+	    &prep_ops, vc, &vc->job, err);
 	msgpack_sbuffer_destroy(&sb);
-	return (rc);
+	if (rc < 0) {
+		free(vc);
+		return (-1);
+	}
+	vc->d = c->d;
+	vc->owner = c;
+	vc->names = json_incref(names);
+	TAILQ_INSERT_TAIL(&vol_copies, vc, entry);
+	return (0);
+}
+
+/* Waits, copies and host mounts of c's let go (c stopped or gone). */
+static void
+copy_up_abandon(struct container *c)
+{
+	struct vol_copy *vc, *next;
+	struct vol_wait *w;
+	bool wake = false;
+
+	if ((w = waiting(c)) != NULL) {
+		TAILQ_REMOVE(&vol_waits, w, entry);
+		free(w);
+	}
+	for (vc = TAILQ_FIRST(&vol_copies); vc != NULL; vc = next) {
+		next = TAILQ_NEXT(vc, entry);
+		if (vc->owner != c)
+			continue;
+		/* The helper dies; _data is as it was (the copy went to
+		 * _staging), and the next copy starts over. */
+		log_info("volume", "%.12s: copy-up cancelled", c->id);
+		job_cancel(vc->job);
+		vol_copy_free(vc);
+		wake = true;
+	}
+	if (wake)
+		schedule_wake(c->d);
+}
+
+/* A container other than c, running or starting (not waiting here),
+ * mounts the volume: it is never copied into then, as what a container
+ * holds can be changed under the copy. */
+static bool
+used_elsewhere(struct container *c, const char *name)
+{
+	struct container *o;
+	json_t *m;
+	size_t i;
+
+	TAILQ_FOREACH(o, &c->d->containers, entry) {
+		if (o == c || !(o->state == CTR_RUNNING ||
+		    (o->start != NULL && waiting(o) == NULL)))
+			continue;
+		json_array_foreach(json_object_get(o->config, MOUNT_POINTS),
+		    i, m)
+			if (strcmp(str_of(m, "Type"), "volume") == 0 &&
+			    strcmp(str_of(m, "Name"), name) == 0)
+				return (true);
+	}
+	return (false);
+}
+
+/* A copy-up in flight fills one of c's volumes: c waits for it. */
+static bool
+must_wait(struct container *c)
+{
+	struct vol_copy *vc;
+	struct vol_wait *w;
+	json_t *m;
+	size_t i;
+
+	json_array_foreach(json_object_get(c->config, MOUNT_POINTS), i, m) {
+		if (strcmp(str_of(m, "Type"), "volume") != 0 ||
+		    (vc = copy_in_flight(c->d, str_of(m, "Name"))) == NULL ||
+		    vc->owner == c)
+			continue;
+		if (waiting(c) == NULL && (w = calloc(1, sizeof(*w))) != NULL) {
+			w->c = c;
+			TAILQ_INSERT_TAIL(&vol_waits, w, entry);
+		}
+		log_info("volume", "%.12s: waits for the copy-up into %s by "
+		    "%.12s", c->id, str_of(m, "Name"), vc->owner->id);
+		return (true);
+	}
+	return (false);
+}
+
+static void
+wake_waiters(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct vol_wait *w;
+	struct container *c;
+	struct job *job;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	TAILQ_FOREACH(w, &vol_waits, entry)
+		w->woken = w->c->d == d;
+	/* One at a time from the list itself: preparing one may end (and
+	 * so take off the list) another. */
+	for (;;) {
+		struct berth_error err = BERTH_ERROR_INIT;
+
+		TAILQ_FOREACH(w, &vol_waits, entry)
+			if (w->woken)
+				break;
+		if (w == NULL)
+			break;
+		c = w->c;
+		TAILQ_REMOVE(&vol_waits, w, entry);
+		free(w);
+		if (c->start == NULL)
+			continue;
+		if ((rc = container_mounts_prepare(c, &job, &err)) != 1)
+			container_start_continue(c, &err);
+		berth_error_clear(&err);
+	}
 }
 
 int
@@ -698,15 +918,20 @@ container_mounts_prepare(struct container *c, struct job **job,
 {
 	struct store_db *db = store_db(c->d->store);
 	cleanup_json json_t *copies = json_array();
+	cleanup_json json_t *names = json_array();
 	struct volume_mount vm;
-	char data[4096];
+	char dir[4096];
 	struct volume v;
 	struct stat st;
+	const char *name;
 	json_t *m;
 	size_t i;
 	int rc;
 
+	/* The job is this file's (copy_up_abandon cancels it). */
 	*job = NULL;
+	if (must_wait(c))
+		return (1);
 	json_array_foreach(json_object_get(c->config, MOUNT_POINTS), i, m) {
 		if (strcmp(str_of(m, "Type"), "bind") == 0) {
 			if (json_is_true(json_object_get(m, "Create")) &&
@@ -717,7 +942,8 @@ container_mounts_prepare(struct container *c, struct job **job,
 		}
 		if (strcmp(str_of(m, "Type"), "volume") != 0)
 			continue;
-		if (volume_get(db, str_of(m, "Name"), &v, err) < 0)
+		name = str_of(m, "Name");
+		if (volume_get(db, name, &v, err) < 0)
 			return (berth_error_wrap(err, "start %.12s", c->id));
 		rc = volume_options_parse(v.options, &vm, err);
 		if (rc == 0)
@@ -726,18 +952,31 @@ container_mounts_prepare(struct container *c, struct job **job,
 		if (rc < 0)
 			return (-1);
 		volume_event(c, "mount", m);
+		/* Docker's copy-up: once, into a new volume that is empty
+		 * and that no other container holds. */
 		if (vm.kind != VOLUME_PLAIN ||
 		    json_is_true(json_object_get(m, "NoCopy")) ||
-		    !volume_empty(c->d->cfg.root, str_of(m, "Name")))
+		    volume_populated(c->d->cfg.root, name) ||
+		    used_elsewhere(c, name))
 			continue;
-		volume_data_path(c->d->cfg.root, str_of(m, "Name"), data,
-		    sizeof(data));
+		if (!volume_empty(c->d->cfg.root, name)) {
+			cleanup_error struct berth_error e2 = BERTH_ERROR_INIT;
+
+			if (volume_set_populated(c->d->cfg.root, name,
+			    &e2) < 0)
+				log_warn("volume", "%s", berth_error_message(
+				    &e2));
+			continue;
+		}
+		snprintf(dir, sizeof(dir), "%s/" VOLUME_DIR "/%s",
+		    c->d->cfg.root, name);
 		json_array_append_new(copies, json_pack("{s:s, s:s}", "path",
-		    str_of(m, "Destination"), "data", data));
+		    str_of(m, "Destination"), "volume", dir));
+		json_array_append_new(names, json_string(name));
 	}
 	if (json_array_size(copies) == 0)
 		return (0);
-	if (start_copy_up(c, copies, job, err) < 0)
+	if (start_copy_up(c, copies, names, err) < 0)
 		return (-1);
 	return (1);
 }
@@ -768,6 +1007,7 @@ container_mounts_stopped(struct container *c)
 	size_t i;
 	const char *name;
 
+	copy_up_abandon(c);
 	json_array_foreach(json_object_get(c->config, MOUNT_POINTS), i, m) {
 		name = str_of(m, "Name");
 		if (strcmp(str_of(m, "Type"), "volume") != 0)
@@ -828,33 +1068,15 @@ open_in_root(int rootfd, const char *path)
 	    &how, sizeof(how)));
 }
 
-static bool
-dir_empty(int fd)
-{
-	cleanup_dir DIR *dp = NULL;
-	struct dirent *de;
-	int dupfd = dup(fd);
-
-	if (dupfd < 0 || (dp = fdopendir(dupfd)) == NULL) {
-		if (dupfd >= 0)
-			close(dupfd);
-		return (false);
-	}
-	while ((de = readdir(dp)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0)
-			return (false);
-	return (true);
-}
-
 /*
  * The container's files (its upper over the image's layers) as a
  * read-only overlay in this helper's own mount namespace, as export
  * sees them; each image path resolved inside that root (openat2
  * RESOLVE_IN_ROOT: a symlink out of it stays in it), each volume's
  * directory opened without following a link, and the tree copied
- * through fds (volume_copy_tree).  A volume no longer empty (another
- * container filled it meanwhile) is left alone.
+ * through fds into the volume's _staging, renamed onto its _data at the
+ * end (volume_copy_staged): no container sees a half-filled volume,
+ * and a copy cut short leaves _data empty.
  */
 int
 volume_copy_up_child(const msgpack_object *args, struct job_child *jc,
@@ -863,7 +1085,7 @@ volume_copy_up_child(const msgpack_object *args, struct job_child *jc,
 	const msgpack_object *cv = msgpack_map_get(args, "copies");
 	cleanup_close int rootfd = -1;
 	struct snapshot snap;
-	char path[4096], data[4096];
+	char path[4096], vol[4096];
 	uint32_t i;
 	int rc = 0;
 
@@ -883,24 +1105,24 @@ volume_copy_up_child(const msgpack_object *args, struct job_child *jc,
 	snapshot_free(&snap);
 	for (i = 0; rc == 0 && i < cv->via.array.size; i++) {
 		cleanup_close int src = -1;
-		cleanup_close int dst = -1;
+		cleanup_close int vfd = -1;
 		const msgpack_object *o = &cv->via.array.ptr[i];
 
 		if (!msgpack_str_copy(msgpack_map_get(o, "path"), path,
 		    sizeof(path)) || !msgpack_str_copy(msgpack_map_get(o,
-		    "data"), data, sizeof(data)))
+		    "volume"), vol, sizeof(vol)))
 			return (berth_error_set(err, BERTH_E_INTERNAL, 0,
 			    "volume-copy-up: bad arguments"));
-		if ((dst = open(data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		if ((vfd = open(vol, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC)) < 0) {
-			rc = berth_error_sys(err, "copy-up: open %s", data);
+			rc = berth_error_sys(err, "copy-up: open %s", vol);
 			break;
 		}
 		/* Nothing there in the image (or not a directory):
 		 * nothing to copy, as Docker. */
-		if (!dir_empty(dst) || (src = open_in_root(rootfd, path)) < 0)
+		if ((src = open_in_root(rootfd, path)) < 0)
 			continue;
-		rc = volume_copy_tree(src, dst, err);
+		rc = volume_copy_staged(src, vfd, err);
 		if (rc < 0)
 			berth_error_wrap(err, "copy %s", path);
 	}

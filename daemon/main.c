@@ -251,6 +251,46 @@ default_init_path(char *buf, size_t size)
 	return (BERTH_INIT_PATH);
 }
 
+/*
+ * path with every link, "." and ".." of the part that exists resolved
+ * (what does not exist yet is made later, under it): the store compares
+ * paths under the root with the kernel's (mounts), so the root is
+ * spelled one way only.  path itself when that cannot be done.
+ */
+static const char *
+canonical_dir(const char *path, char *buf, size_t size)
+{
+	char head[PATH_MAX], rest[PATH_MAX] = "", tmp[PATH_MAX], *slash;
+	size_t n;
+
+	if (snprintf(head, sizeof(head), "%s", path) >= (int)sizeof(head))
+		return (path);
+	while (realpath(head, tmp) == NULL) {
+		if (errno != ENOENT)
+			return (path);
+		while ((n = strlen(head)) > 1 && head[n - 1] == '/')
+			head[n - 1] = '\0';
+		if ((slash = strrchr(head, '/')) == NULL) {
+			if (snprintf(tmp, sizeof(tmp), "/%s%s", head, rest) >=
+			    (int)sizeof(tmp))
+				return (path);
+			snprintf(head, sizeof(head), ".");
+		} else if (slash == head) {
+			return (path);
+		} else {
+			if (snprintf(tmp, sizeof(tmp), "%s%s", slash, rest) >=
+			    (int)sizeof(tmp))
+				return (path);
+			*slash = '\0';
+		}
+		snprintf(rest, sizeof(rest), "%s", tmp);
+	}
+	if (snprintf(buf, size, "%s%s", strcmp(tmp, "/") == 0 &&
+	    rest[0] != '\0' ? "" : tmp, rest) >= (int)size)
+		return (path);
+	return (buf);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -267,7 +307,7 @@ main(int argc, char **argv)
 		},
 	};
 	struct berth_error err = BERTH_ERROR_INIT;
-	char init_path[PATH_MAX];
+	char init_path[PATH_MAX], root_buf[PATH_MAX], run_root_buf[PATH_MAX];
 	int status;
 
 	/* A helper process for the daemon (job.h), not a daemon. */
@@ -276,6 +316,9 @@ main(int argc, char **argv)
 	d.self_fd = -1;
 	if (parse_options(argc, argv, &d.cfg) < 0)
 		return (2);
+	d.cfg.root = canonical_dir(d.cfg.root, root_buf, sizeof(root_buf));
+	d.cfg.run_root = canonical_dir(d.cfg.run_root, run_root_buf,
+	    sizeof(run_root_buf));
 	if (d.cfg.resolv_conf == NULL)
 		d.cfg.resolv_conf = "/etc/resolv.conf";
 	if (d.cfg.init_path == NULL)

@@ -286,12 +286,12 @@ volume_api_remove(struct daemon *d, struct peer *p, const struct call *call,
 	(void)p;
 	if (param_name(call, "volume", name, sizeof(name), err) < 0)
 		return (-1);
-	if (volume_destroy(d, name, err) < 0) {
-		if (!force || !berth_error_is(err, VOLUME_E_NOT_FOUND))
-			return (-1);
-		berth_error_clear(err);
-	}
-	volume_event(d, "destroy", name);
+	if (volume_destroy(d, name, err) == 0)
+		volume_event(d, "destroy", name);
+	else if (force && berth_error_is(err, VOLUME_E_NOT_FOUND))
+		berth_error_clear(err);	/* -f: no error, and no event */
+	else
+		return (-1);
 	msgpack_pack_map(pk, 0);
 	return (0);
 }

@@ -59,7 +59,7 @@ trash_remove(struct daemon *d, const char *trash)
 int
 volume_destroy(struct daemon *d, const char *name, struct berth_error *err)
 {
-	char trash[VOLUME_NAME_MAX + 16];
+	char trash[VOLUME_TRASH_MAX];
 
 	if (volume_remove(store_db(d->store), d->cfg.root, name, trash,
 	    err) < 0)
@@ -179,8 +179,19 @@ volumes_init(struct daemon *d, struct berth_error *err)
 	if (volume_users_keep(db, ids, nids, err) < 0 ||
 	    volume_list(db, &vols, &n, err) < 0)
 		goto out;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		char trash[VOLUME_TRASH_MAX];
+
 		unmount_stale(d, &vols[i]);
+		/* A copy-up a crash cut short: its _data is as it was, the
+		 * staging goes with the trash swept below. */
+		if (volume_dirs_repair(d->cfg.root, vols[i].name, err) < 0 ||
+		    volume_staging_aside(d->cfg.root, vols[i].name, trash,
+		    err) < 0) {
+			volume_list_free(vols, n);
+			goto out;
+		}
+	}
 	volume_list_free(vols, n);
 	/* Before the loop: no helper yet, as the containers' sweep. */
 	if (volume_orphans(db, d->cfg.root, &orphans, &n, err) < 0)

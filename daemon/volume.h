@@ -76,18 +76,23 @@ void	container_mounts_release(struct container *c, bool remove_anonymous);
 /*
  * Before its process is spawned: missing -v host directories made,
  * tmpfs- and bind-backed volumes mounted on the host, and new empty
- * volumes filled from the image (copy-up) by a helper.  0: ready; 1: the
- * helper runs (*job), and container_start_continue(c, err) is called
- * when it is over; -1.
+ * volumes filled from the image (copy-up, once per volume) by a helper,
+ * never one another container holds.  0: ready; 1: a copy-up runs, or
+ * another start's copy-up into one of its volumes does and it waits for
+ * it, and container_start_continue(c, err) is called when that is over;
+ * -1.  *job is always NULL: the copy is this file's, cancelled by
+ * container_mounts_stopped (a stop, kill or removal while it runs).
  */
 int	container_mounts_prepare(struct container *c, struct job **job,
 	    struct berth_error *err);
-/* It stopped: host-mounted volumes nothing else runs with detached. */
+/* It stopped (or its start was abandoned): its copy-up cancelled or
+ * its wait for one's dropped, host-mounted volumes nothing else runs
+ * with detached. */
 void	container_mounts_stopped(struct container *c);
 /* Inspect's Mounts. */
 json_t	*container_mounts_doc(struct container *c);
 /* berthd --helper volume-copy-up: {snapdir, id, lowers, copies: [{path,
- * data}]}. */
+ * volume}]}, volume the volume's directory (ROOT/volumes/NAME). */
 int	volume_copy_up_child(const msgpack_object *args, struct job_child *jc,
 	    msgpack_packer *result, struct berth_error *err);
 

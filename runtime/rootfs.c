@@ -2,7 +2,8 @@
  * The container's filesystem, set up by the child in its new mount
  * namespace, in this order:
  *
- *  1. nothing propagates back to the host (rootfs propagation, rprivate);
+ *  1. nothing propagates back to the host (rootfs propagation, rslave
+ *     by default as runc's, rshared only when a bind asks to share);
  *  2. the root: an overlay of the image's layers, or a bind of the
  *     directory onto itself (pivot_root needs a mount point);
  *  3. the spec's mounts in order (/proc, /dev, /dev/pts, /sys, ...), each
@@ -262,6 +263,24 @@ mount_cgroup(struct child_ctx *c, int rootfd, const struct rt_mount *m)
 		close(fd);
 }
 
+/*
+ * A read-only rbind is read-only all the way down, as Docker 25's: the
+ * remount above covers the top mount only, a mount under the source (a
+ * tmpfs on a subdirectory) would stay writable.  mount_setattr with
+ * AT_RECURSIVE sets it on the whole tree at once; a kernel without it
+ * (before 5.12) keeps the remount's top-only read-only.
+ */
+static void
+make_tree_readonly(struct child_ctx *c, int fd, const char *dst)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE,
+	    &attr, sizeof(attr)) < 0 && errno != ENOSYS)
+		child_fail(c, RT_E_SETUP, errno, 1, "make %s read-only "
+		    "recursively", dst);
+}
+
 static void
 mount_one(struct child_ctx *c, int rootfd, const struct rt_mount *m)
 {
@@ -305,6 +324,8 @@ mount_one(struct child_ctx *c, int rootfd, const struct rt_mount *m)
 	    MS_BIND | flags | kept_flags(fd), NULL) < 0)
 		child_fail(c, RT_E_SETUP, errno, 1, "remount %s on %s with "
 		    "its options", src, m->destination);
+	if (m->bind && (m->flags & MS_REC) && (flags & MS_RDONLY))
+		make_tree_readonly(c, fd, m->destination);
 	if (m->propagation != 0 && mount(NULL, target, NULL, m->propagation,
 	    NULL) < 0)
 		child_fail(c, RT_E_SETUP, errno, 1, "set propagation of %s",
@@ -629,18 +650,48 @@ readonly_paths(struct child_ctx *c)
 	}
 }
 
+/*
+ * With / shared (a bind asked rshared), the mounts made for the
+ * container under root would propagate to the host's peers: the mount
+ * holding root is made private first (in this namespace only), as
+ * runc's, and pivot_root needs that too.
+ */
+static void
+parent_mount_private(struct child_ctx *c, const char *root)
+{
+	char path[PATH_MAX], *slash;
+	struct statx stx;
+
+	snprintf(path, sizeof(path), "%s", root);
+	for (;;) {
+		if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW |
+		    AT_NO_AUTOMOUNT, 0, &stx) == 0 &&
+		    (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+			break;
+		if ((slash = strrchr(path, '/')) == NULL || slash == path) {
+			snprintf(path, sizeof(path), "/");
+			break;
+		}
+		*slash = '\0';
+	}
+	if (mount(NULL, path, NULL, MS_PRIVATE, NULL) < 0)
+		child_fail(c, RT_E_SETUP, errno, 1, "make %s private", path);
+}
+
 static void
 mount_root(struct child_ctx *c)
 {
 	const struct rt_spec *spec = c->spec;
 	unsigned long prop = spec->rootfs_propagation != 0 ?
-	    spec->rootfs_propagation : MS_PRIVATE | MS_REC;
+	    spec->rootfs_propagation : MS_SLAVE | MS_REC;
 	char *data = NULL;
 	size_t i, len;
 	FILE *f;
 
 	if (mount(NULL, "/", NULL, prop, NULL) < 0)
 		child_fail(c, RT_E_SETUP, errno, 1, "set the propagation of /");
+	if (prop & MS_SHARED)
+		parent_mount_private(c, spec->root_path);
 	if (spec->overlay_lower == NULL || spec->overlay_lower[0] == NULL) {
 		if (mount(spec->root_path, spec->root_path, NULL,
 		    MS_BIND | MS_REC, NULL) < 0)

@@ -224,7 +224,9 @@ spec_init_default(struct rt_spec *spec, struct berth_error *err)
 	spec->process.caps.bounding = caps_docker_default();
 	spec->process.caps.effective = caps_docker_default();
 	spec->process.caps.permitted = caps_docker_default();
-	spec->rootfs_propagation = MS_PRIVATE | MS_REC;
+	/* runc's default: host mounts still reach a bind asked rslave,
+	 * nothing goes back. */
+	spec->rootfs_propagation = MS_SLAVE | MS_REC;
 	spec->masked_paths = strv_dup(docker_masked);
 	spec->readonly_paths = strv_dup(docker_readonly);
 	if (spec->masked_paths == NULL || spec->readonly_paths == NULL)

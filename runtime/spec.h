@@ -159,7 +159,7 @@ struct rt_spec {
 	size_t		 ndevices;
 	char		**masked_paths;		/* NULL-terminated */
 	char		**readonly_paths;	/* NULL-terminated */
-	unsigned long	 rootfs_propagation;	/* default MS_PRIVATE|MS_REC */
+	unsigned long	 rootfs_propagation;	/* default MS_SLAVE|MS_REC */
 
 	struct rt_namespace namespaces[RT_NS_COUNT];
 	struct rt_idmap	*uid_mappings;

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include "cleanup.h"
 #include "db-int.h"
 #include "json-util.h"
+#include "tree.h"
 #include "volume.h"
 
 /* Directory levels a copy-up descends (2 fds a level). */
@@ -73,24 +75,48 @@ bad_option(struct berth_error *err, const char *fmt, const char *detail)
 	return (berth_error_param_str(err, "field", "options"));
 }
 
-/* o=: "bind" and "ro"/"rw" are the mount's flags, the rest its data. */
+/* The mount flags o= may name, as mount(8) takes them; the rest of o=
+ * is the filesystem's data (tmpfs refuses "noexec" there). */
+static const struct {
+	const char	*name;
+	unsigned long	 set, clear;
+} o_flags[] = {
+	{ "ro", MS_RDONLY, 0 }, { "rw", 0, MS_RDONLY },
+	{ "noexec", MS_NOEXEC, 0 }, { "exec", 0, MS_NOEXEC },
+	{ "nosuid", MS_NOSUID, 0 }, { "suid", 0, MS_NOSUID },
+	{ "nodev", MS_NODEV, 0 }, { "dev", 0, MS_NODEV },
+	{ "sync", MS_SYNCHRONOUS, 0 }, { "async", 0, MS_SYNCHRONOUS },
+	{ "dirsync", MS_DIRSYNC, 0 },
+	{ "noatime", MS_NOATIME, 0 }, { "atime", 0, MS_NOATIME },
+	{ "nodiratime", MS_NODIRATIME, 0 },
+	{ "diratime", 0, MS_NODIRATIME },
+	{ "relatime", MS_RELATIME, 0 }, { "norelatime", 0, MS_RELATIME },
+	{ "strictatime", MS_STRICTATIME, 0 },
+};
+
+/* o=: "bind" and the mount flags, the rest its data. */
 static int
 parse_o(const char *o, struct volume_mount *m, struct berth_error *err)
 {
 	cleanup_free char *copy = strdup(o);
 	char *tok, *save;
 	bool bind = false;
+	size_t i;
 
 	if (copy == NULL)
 		return (berth_error_sys(err, "volume options"));
 	for (tok = strtok_r(copy, ",", &save); tok != NULL;
 	    tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < sizeof(o_flags) / sizeof(o_flags[0]); i++)
+			if (strcmp(tok, o_flags[i].name) == 0)
+				break;
+		if (i < sizeof(o_flags) / sizeof(o_flags[0])) {
+			m->flags = (m->flags & ~o_flags[i].clear) |
+			    o_flags[i].set;
+			continue;
+		}
 		if (strcmp(tok, "bind") == 0 || strcmp(tok, "rbind") == 0)
 			bind = true;
-		else if (strcmp(tok, "ro") == 0)
-			m->read_only = true;
-		else if (strcmp(tok, "rw") == 0)
-			m->read_only = false;
 		else if (strlen(m->data) + strlen(tok) + 2 < sizeof(m->data))
 			snprintf(m->data + strlen(m->data), sizeof(m->data) -
 			    strlen(m->data), "%s%s", m->data[0] != '\0' ?
@@ -99,6 +125,7 @@ parse_o(const char *o, struct volume_mount *m, struct berth_error *err)
 			return (bad_option(err, "invalid option: o=%s: too "
 			    "long", o));
 	}
+	m->read_only = (m->flags & MS_RDONLY) != 0;
 	if (bind)
 		m->kind = VOLUME_BIND;
 	return (0);
@@ -513,9 +540,25 @@ volume_users_keep(struct store_db *db, const char *const *ids, size_t n,
 	return (rc);
 }
 
+/* VOLUME_TRASH_PREFIX and 32 random hex digits. */
+static int
+trash_name(char trash[VOLUME_TRASH_MAX], struct berth_error *err)
+{
+	unsigned char rnd[16];
+	size_t i, n = strlen(VOLUME_TRASH_PREFIX);
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return (berth_error_set(err, BERTH_E_SYSTEM, EIO, "random "
+		    "name"));
+	memcpy(trash, VOLUME_TRASH_PREFIX, n);
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(trash + n + 2 * i, 3, "%02x", rnd[i]);
+	return (0);
+}
+
 int
 volume_remove(struct store_db *db, const char *root, const char *name,
-    char trash[VOLUME_NAME_MAX + 16], struct berth_error *err)
+    char trash[VOLUME_TRASH_MAX], struct berth_error *err)
 {
 	cleanup_close int dfd = -1;
 	struct volume_mount vm;
@@ -523,7 +566,6 @@ volume_remove(struct store_db *db, const char *root, const char *name,
 	char **users = NULL;
 	size_t nusers = 0, i;
 	bool plain;
-	int rc;
 
 	trash[0] = '\0';
 	if (volume_get(db, name, &v, err) < 0)
@@ -532,6 +574,8 @@ volume_remove(struct store_db *db, const char *root, const char *name,
 	    vm.kind == VOLUME_PLAIN;
 	berth_error_clear(err);
 	volume_clear(&v);
+	if (volumes_dir(root, &dfd, err) < 0)
+		return (berth_error_wrap(err, "remove volume %s", name));
 	if (db_begin(db, err) < 0)
 		return (-1);
 	if (volume_users(db, name, &users, &nusers, err) < 0)
@@ -549,30 +593,53 @@ volume_remove(struct store_db *db, const char *root, const char *name,
 		goto fail;
 	}
 	if (run(db, "DELETE FROM volumes WHERE name = ?1", name, NULL,
-	    "remove volume", err) < 0 || db_commit(db, err) < 0)
+	    "remove volume", err) < 0)
 		goto fail;
-	db_strv_free(users, nusers);
-	if (volumes_dir(root, &dfd, err) < 0)
-		return (berth_error_wrap(err, "remove volume %s", name));
 	/* A mount left on it would be removed through: detach first (the
 	 * helper's removal refuses to cross a mount anyway). */
 	if (!plain) {
 		(void)volume_unmount(root, name, err);
 		berth_error_clear(err);
 	}
-	snprintf(trash, VOLUME_NAME_MAX + 16, VOLUME_TRASH_PREFIX "%s", name);
-	rc = renameat(dfd, name, dfd, trash);
-	if (rc < 0) {
+	/* Aside under a name of its own (an earlier removal's helper may
+	 * still be at work on another), before the commit: a failed
+	 * rename keeps the row. */
+	if (trash_name(trash, err) < 0)
+		goto fail;
+	if (renameat(dfd, name, dfd, trash) < 0) {
 		trash[0] = '\0';
-		if (errno != ENOENT)
-			return (berth_error_sys(err, "remove volume %s: move "
-			    "aside", name));
+		if (errno != ENOENT) {
+			berth_error_sys(err, "remove volume %s: move aside",
+			    name);
+			goto fail;
+		}
 	}
+	if (db_commit(db, err) < 0) {
+		if (trash[0] != '\0')
+			(void)renameat(dfd, trash, dfd, name);
+		trash[0] = '\0';
+		goto fail;
+	}
+	db_strv_free(users, nusers);
 	return (0);
 fail:
 	db_rollback(db);
 	db_strv_free(users, nusers);
 	return (-1);
+}
+
+int
+volume_dirs_repair(const char *root, const char *name,
+    struct berth_error *err)
+{
+	cleanup_close int dfd = -1;
+
+	if (volumes_dir(root, &dfd, err) < 0)
+		return (-1);
+	if (faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    errno != ENOENT)
+		return (0);
+	return (make_dirs(root, name, err));
 }
 
 int
@@ -626,37 +693,30 @@ volume_orphans(struct store_db *db, const char *root, char ***names,
 
 /* ---- host mounts ---------------------------------------------------- */
 
+/* ROOT/volumes/NAME opened (no link followed in NAME). */
+static int
+open_volume_dir(const char *root, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/" VOLUME_DIR "/%s", root,
+	    name) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	return (open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+}
+
+/* The kernel says whether _data is a mount's root (statx): no string
+ * compared with mountinfo, where a root given through a symlink or
+ * with "//" would never match. */
 bool
 volume_mounted(const char *root, const char *name)
 {
-	char path[PATH_MAX], parent[PATH_MAX + 4];
-	struct stat a, b;
+	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+	cleanup_close int vfd = open_volume_dir(root, name);
 
-	if (volume_data_path(root, name, path, sizeof(path)) < 0)
-		return (false);
-	snprintf(parent, sizeof(parent), "%s/..", path);
-	if (lstat(path, &a) < 0 || stat(parent, &b) < 0)
-		return (false);
-	/* A bind of a directory of the same filesystem keeps st_dev:
-	 * then mountinfo says. */
-	if (a.st_dev != b.st_dev)
-		return (true);
-	{
-		cleanup_free char *line = NULL;
-		size_t cap = 0;
-		FILE *f = fopen("/proc/self/mountinfo", "re");
-		bool found = false;
-		char mp[PATH_MAX];
-
-		if (f == NULL)
-			return (false);
-		while (!found && getline(&line, &cap, f) > 0)
-			if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1 &&
-			    strcmp(mp, path) == 0)
-				found = true;
-		fclose(f);
-		return (found);
-	}
+	return (vfd >= 0 && tree_is_mount_root(vfd, VOLUME_DATA, &err) > 0);
 }
 
 int
@@ -665,7 +725,6 @@ volume_mount(const char *root, const struct volume *v,
 {
 	struct volume_mount m;
 	char path[PATH_MAX];
-	unsigned long flags;
 
 	if (volume_options_parse(v->options, &m, err) < 0)
 		return (-1);
@@ -674,21 +733,22 @@ volume_mount(const char *root, const struct volume *v,
 	if (volume_data_path(root, v->name, path, sizeof(path)) < 0)
 		return (berth_error_set(err, BERTH_E_INVALID_PARAM,
 		    ENAMETOOLONG, "volume %s", v->name));
-	flags = m.read_only ? MS_RDONLY : 0;
 	if (m.kind == VOLUME_BIND) {
 		if (mount(m.device, path, NULL, MS_BIND, NULL) < 0)
 			return (berth_error_sys(err, "mount volume %s: bind "
 			    "%s", v->name, m.device));
-		if (m.read_only && mount(NULL, path, NULL, MS_REMOUNT |
-		    MS_BIND | MS_RDONLY, NULL) < 0) {
-			berth_error_sys(err, "mount volume %s read-only",
-			    v->name);
+		/* A bind takes its flags (ro, noexec, ...) by a remount. */
+		if (m.flags != 0 && mount(NULL, path, NULL, MS_REMOUNT |
+		    MS_BIND | m.flags, NULL) < 0) {
+			berth_error_sys(err, "mount volume %s with its "
+			    "options", v->name);
 			(void)umount2(path, MNT_DETACH);
 			return (-1);
 		}
 		return (0);
 	}
-	if (mount(m.device, path, m.type, flags | MS_NOSUID | MS_NODEV,
+	/* nosuid and nodev always, as the daemon's other tmpfs mounts. */
+	if (mount(m.device, path, m.type, m.flags | MS_NOSUID | MS_NODEV,
 	    m.data[0] != '\0' ? m.data : NULL) < 0)
 		return (berth_error_sys(err, "mount volume %s: %s", v->name,
 		    m.type));
@@ -725,6 +785,63 @@ volume_empty(const char *root, const char *name)
 		    strcmp(de->d_name, "..") != 0)
 			return (false);
 	return (true);
+}
+
+bool
+volume_populated(const char *root, const char *name)
+{
+	cleanup_close int vfd = open_volume_dir(root, name);
+
+	return (vfd >= 0 && faccessat(vfd, VOLUME_POPULATED, F_OK,
+	    AT_SYMLINK_NOFOLLOW) == 0);
+}
+
+static int
+mark_populated(int vfd, struct berth_error *err)
+{
+	int fd = openat(vfd, VOLUME_POPULATED, O_WRONLY | O_CREAT |
+	    O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return (berth_error_sys(err, "mark the volume populated"));
+	close(fd);
+	return (0);
+}
+
+int
+volume_set_populated(const char *root, const char *name,
+    struct berth_error *err)
+{
+	cleanup_close int vfd = open_volume_dir(root, name);
+
+	if (vfd < 0)
+		return (berth_error_sys(err, "volume %s", name));
+	return (mark_populated(vfd, err));
+}
+
+int
+volume_staging_aside(const char *root, const char *name,
+    char trash[VOLUME_TRASH_MAX], struct berth_error *err)
+{
+	cleanup_close int dfd = -1;
+	char path[PATH_MAX];
+
+	trash[0] = '\0';
+	if (volumes_dir(root, &dfd, err) < 0)
+		return (-1);
+	if (snprintf(path, sizeof(path), "%s/" VOLUME_STAGING, name) >=
+	    (int)sizeof(path))
+		return (berth_error_set(err, BERTH_E_INVALID_PARAM,
+		    ENAMETOOLONG, "volume %s", name));
+	if (trash_name(trash, err) < 0)
+		return (-1);
+	if (renameat(dfd, path, dfd, trash) < 0) {
+		trash[0] = '\0';
+		if (errno != ENOENT)
+			return (berth_error_sys(err, "volume %s: move its "
+			    "staging directory aside", name));
+	}
+	return (0);
 }
 
 /* ---- copy-up --------------------------------------------------------- */
@@ -815,11 +932,23 @@ copy_file(int sdir, int ddir, const char *name, const struct stat *st,
 	return (copy_meta(out, st, name, cx));
 }
 
-/* A hardlink to a file copied already: linked, not copied again. */
+/*
+ * A hardlink to a file copied already: linked, not copied again.  The
+ * first copy's directory is opened beneath the top without following a
+ * link (openat2): nothing in the destination can redirect the link to
+ * a host file.
+ */
 static int
 copy_link(int ddir, const char *name, const struct stat *st, bool *done,
     struct copy_ctx *cx)
 {
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+		    RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	cleanup_close int pfd = -1;
+	char dir[PATH_MAX], *base;
 	size_t i;
 
 	*done = false;
@@ -827,13 +956,21 @@ copy_link(int ddir, const char *name, const struct stat *st, bool *done,
 		return (0);
 	for (i = 0; i < cx->nlinks; i++)
 		if (cx->links[i].dev == st->st_dev &&
-		    cx->links[i].ino == st->st_ino) {
-			if (linkat(cx->topfd, cx->links[i].path, ddir, name,
-			    0) < 0)
-				return (copy_fail(cx, "link", name));
-			*done = true;
-			return (0);
-		}
+		    cx->links[i].ino == st->st_ino)
+			break;
+	if (i == cx->nlinks)
+		return (0);
+	snprintf(dir, sizeof(dir), "%s", cx->links[i].path);
+	if ((base = strrchr(dir, '/')) != NULL) {
+		*base++ = '\0';
+		if ((pfd = (int)syscall(SYS_openat2, cx->topfd, dir, &how,
+		    sizeof(how))) < 0)
+			return (copy_fail(cx, "link", name));
+	} else
+		base = dir;
+	if (linkat(pfd >= 0 ? pfd : cx->topfd, base, ddir, name, 0) < 0)
+		return (copy_fail(cx, "link", name));
+	*done = true;
 	return (0);
 }
 
@@ -917,14 +1054,26 @@ copy_entry(int sfd, int dfd, const char *rel, const char *name, int depth,
 	case S_IFIFO: {
 		cleanup_close int fd = -1;
 
-		if (mknodat(dfd, name, st.st_mode, st.st_rdev) < 0 ||
-		    fchmodat(dfd, name, st.st_mode & 07777, 0) < 0)
+		struct stat made;
+		char proc[64];
+
+		/* No permission yet; then owner and mode through an O_PATH
+		 * fd of what was made (a fifo or device is not opened for
+		 * I/O), never by name: a name can be swapped for a
+		 * symlink. */
+		if (mknodat(dfd, name, st.st_mode & S_IFMT, st.st_rdev) < 0)
 			return (copy_fail(cx, "create", name));
-		/* O_PATH: a fifo or device is not opened for I/O. */
 		if ((fd = openat(dfd, name, O_PATH | O_NOFOLLOW |
-		    O_CLOEXEC)) < 0 || fchownat(fd, "", st.st_uid,
-		    st.st_gid, AT_EMPTY_PATH) < 0)
-			return (copy_fail(cx, "set owner of", name));
+		    O_CLOEXEC)) < 0 || fstat(fd, &made) < 0)
+			return (copy_fail(cx, "open", name));
+		if ((made.st_mode & S_IFMT) != (st.st_mode & S_IFMT)) {
+			errno = EEXIST;
+			return (copy_fail(cx, "create", name));
+		}
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		if (fchownat(fd, "", st.st_uid, st.st_gid, AT_EMPTY_PATH) < 0 ||
+		    chmod(proc, st.st_mode & 07777) < 0)
+			return (copy_fail(cx, "set owner and mode of", name));
 		return (0);
 	}
 	default:
@@ -982,4 +1131,47 @@ volume_copy_tree(int srcfd, int dstfd, struct berth_error *err)
 		free(cx->links[i].path);
 	free(cx);
 	return (rc);
+}
+
+int
+volume_copy_staged(int srcfd, int volfd, struct berth_error *err)
+{
+	cleanup_close int stfd = -1;
+	cleanup_close int datafd = -1;
+	cleanup_dir DIR *dp = NULL;
+	struct dirent *de;
+	bool empty = true;
+
+	/* Filled meanwhile (or by hand): only marked. */
+	if ((datafd = openat(volfd, VOLUME_DATA, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return (berth_error_sys(err, "copy-up: open %s", VOLUME_DATA));
+	if ((dp = fdopendir(datafd)) == NULL)
+		return (berth_error_sys(err, "copy-up: read %s", VOLUME_DATA));
+	datafd = -1;
+	while (empty && (de = readdir(dp)) != NULL)
+		empty = strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0;
+	if (!empty)
+		return (mark_populated(volfd, err));
+	/* One a copy cut short left. */
+	if (tree_remove(volfd, VOLUME_STAGING, err) < 0)
+		return (berth_error_wrap(err, "copy-up"));
+	if (mkdirat(volfd, VOLUME_STAGING, 0700) < 0 ||
+	    (stfd = openat(volfd, VOLUME_STAGING, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return (berth_error_sys(err, "copy-up: create %s",
+		    VOLUME_STAGING));
+	if (volume_copy_tree(srcfd, stfd, err) < 0)
+		return (-1);
+	/* A directory renamed over an empty one replaces it at once; one
+	 * not empty any more refuses (and is kept). */
+	if (renameat(volfd, VOLUME_STAGING, volfd, VOLUME_DATA) < 0) {
+		if (errno != ENOTEMPTY && errno != EEXIST)
+			return (berth_error_sys(err, "copy-up: rename %s onto "
+			    "%s", VOLUME_STAGING, VOLUME_DATA));
+		if (tree_remove(volfd, VOLUME_STAGING, err) < 0)
+			return (berth_error_wrap(err, "copy-up"));
+	}
+	return (mark_populated(volfd, err));
 }

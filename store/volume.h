@@ -24,8 +24,15 @@
 /* A volume's data directory below ROOT. */
 #define VOLUME_DIR		"volumes"
 #define VOLUME_DATA		"_data"
-/* A removed volume's directory, renamed aside for a helper to remove. */
+/* A removed volume's directory, renamed aside for a helper to remove:
+ * the prefix and random hex (a name never used twice). */
 #define VOLUME_TRASH_PREFIX	".trash-"
+#define VOLUME_TRASH_MAX	(sizeof(VOLUME_TRASH_PREFIX) + 32)
+/* Beside _data: where a copy-up fills a new directory before it is
+ * renamed onto the empty _data, and the mark that the volume was
+ * filled once (it is never copied into again). */
+#define VOLUME_STAGING		"_staging"
+#define VOLUME_POPULATED	"populated"
 
 struct store_db;
 
@@ -49,7 +56,8 @@ struct volume_mount {
 	enum volume_kind kind;
 	char		 type[32];	/* the filesystem type */
 	char		 device[4096];
-	char		 data[1024];	/* o= less bind and ro */
+	char		 data[1024];	/* o= less bind and the mount flags */
+	unsigned long	 flags;		/* MS_RDONLY, MS_NOEXEC, ... from o= */
 	bool		 read_only;
 };
 
@@ -98,13 +106,19 @@ int	volume_users_keep(struct store_db *db, const char *const *ids,
 
 /*
  * Remove a volume nothing uses (VOLUME_E_IN_USE with its users
- * otherwise): the row goes (the commit point), then the directory is
- * renamed aside to ROOT/volumes/<trash> for the caller to remove (a
- * helper's work: it may be big); trash is "" when there was none.
+ * otherwise): in one transaction its row is deleted, the directory
+ * renamed aside to ROOT/volumes/<trash> (a fresh random name) for the
+ * caller to remove (a helper's work: it may be big), and the deletion
+ * committed; a rename that fails keeps the row.  trash is "" when there
+ * was no directory.
  */
 int	volume_remove(struct store_db *db, const char *root, const char *name,
-	    char trash[VOLUME_NAME_MAX + 16], struct berth_error *err);
+	    char trash[VOLUME_TRASH_MAX], struct berth_error *err);
 
+/* A row whose directory is gone (a removal a crash cut between its
+ * rename and its commit) gets an empty one again. */
+int	volume_dirs_repair(const char *root, const char *name,
+	    struct berth_error *err);
 /* Directories under ROOT/volumes that no row names (trash, or a create
  * a crash cut short), into *names; the caller removes them. */
 int	volume_orphans(struct store_db *db, const char *root, char ***names,
@@ -120,6 +134,15 @@ int	volume_unmount(const char *root, const char *name,
 bool	volume_mounted(const char *root, const char *name);
 /* Whether its _data has no entries (false when it cannot be read). */
 bool	volume_empty(const char *root, const char *name);
+/* Whether it was filled once (copy-up done or found non-empty): it is
+ * not copied into again, even emptied. */
+bool	volume_populated(const char *root, const char *name);
+int	volume_set_populated(const char *root, const char *name,
+	    struct berth_error *err);
+/* A copy-up cut short (a crash) left ROOT/volumes/NAME/_staging: moved
+ * to ROOT/volumes/<trash> for the caller to remove (trash "" if none). */
+int	volume_staging_aside(const char *root, const char *name,
+	    char trash[VOLUME_TRASH_MAX], struct berth_error *err);
 
 /*
  * Copy-up: what the directory src holds (its entries, owners, modes,
@@ -128,5 +151,13 @@ bool	volume_empty(const char *root, const char *name);
  * its parent's fd, never by a path: neither tree can lead the copy out.
  */
 int	volume_copy_tree(int srcfd, int dstfd, struct berth_error *err);
+/*
+ * Copy-up into the volume whose directory (ROOT/volumes/NAME) is volfd,
+ * atomically: src copied into a fresh _staging (one a crash left is
+ * removed first), then renamed onto _data if that is still empty, and
+ * the volume marked populated.  A _data that is not empty is only
+ * marked.  A copy cut short leaves _data as it was.
+ */
+int	volume_copy_staged(int srcfd, int volfd, struct berth_error *err);
 
 #endif

@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import wait_for
+from harness import Daemon, wait_for
 from test_container_cli import Busybox
 
 
@@ -469,3 +469,265 @@ def test_no_stray_mount_after_berthd_is_killed(ctx):
         assert mounts_under(data) == [data]
         b.ok("rm", "-f", cid)
         wait_for(lambda: mounts_under(b.d.dir) == [], 10, "unmounted")
+
+
+def image_with_files(b, tag, n, make="echo $i > f$i"):
+    """An image whose /data holds n entries made by `make` (sh, $i is
+    1..n)."""
+    cid = b.ok("create", "busybox", "sh", "-c",
+               f"mkdir -p /data && cd /data && i=1; while [ $i -le {n} ];"
+               f" do {make}; i=$((i+1)); done").strip()
+    b.ok("start", "-a", cid)
+    tar = os.path.join(b.tmp.name, "rootfs.tar")
+    b.ok("export", "-o", tar, cid)
+    b.ok("rm", cid)
+    b.ok("import", "--change", 'CMD ["sh"]', tar, tag)
+    os.unlink(tar)
+    return tag
+
+
+def test_no_copy_up_into_a_volume_another_container_holds(ctx):
+    # A running container holds the volume: what it can change under the
+    # copy (a name swapped for a symlink to a host file) must never lead
+    # the copy out, so nothing is copied into it at all.
+    with Volumes(ctx) as b:
+        img = b.image_with_volume()
+        b.ok("volume", "create", "held")
+        holder = b.ok("run", "-d", "-v", "held:/data", "busybox", "sleep",
+                      "60").strip()
+        out = b.ok("run", "--rm", "-v", "held:/data", img, "ls", "-A",
+                   "/data")
+        assert out == "", out
+        assert os.listdir(b.vol("held")["Mountpoint"]) == []
+        b.ok("rm", "-f", holder)
+
+
+def test_copy_up_of_fifos_and_devices_keeps_their_modes(ctx):
+    # Modes set through the new node's fd, not its name.
+    with Volumes(ctx) as b:
+        img = image_with_files(b, "fifos:latest", 20,
+                               "mkfifo -m 0712 p$i; ln f0 h$i 2>/dev/null "
+                               "|| echo x > f0")
+        out = b.ok("run", "--rm", "-v", "fv:/data", img, "sh", "-c",
+                   "stat -c '%a %F' /data/p7; stat -c '%h' /data/f0")
+        assert out == "712 fifo\n20\n", out
+
+
+def test_volume_rm_while_an_earlier_removal_runs(ctx):
+    # The trash of an earlier removal of the same name (its helper still
+    # at work) is not in the way: each removal has a trash of its own.
+    with Volumes(ctx) as b:
+        vols = os.path.join(b.root, "volumes")
+        b.ok("volume", "create", "big")
+        os.makedirs(os.path.join(vols, ".trash-big", "keep"))
+        try:
+            b.ok("volume", "rm", "big")
+            assert "big" not in b.vols()
+            assert b.ok("volume", "create", "big") == "big\n"
+            b.ok("volume", "rm", "big")
+            # And for real: a removal of many files still running.
+            b.ok("volume", "create", "big")
+            b.ok("run", "--rm", "-v", "big:/d", "busybox", "sh", "-c",
+                 "cd /d && i=0; while [ $i -lt 20000 ]; do echo > f$i; "
+                 "i=$((i+1)); done")
+            for _ in range(3):
+                b.ok("volume", "rm", "big")
+                assert b.ok("volume", "create", "big") == "big\n"
+            b.ok("volume", "rm", "big")
+            wait_for(lambda: b.volume_dirs() == [".trash-big"], 20,
+                     "the trash removed")
+        finally:
+            subprocess.run(["rm", "-rf", os.path.join(vols, ".trash-big")])
+
+
+def test_two_starts_on_one_new_volume_share_one_copy(ctx):
+    with Volumes(ctx) as b:
+        img = image_with_files(b, "bigdata:latest", 4000)
+        for attempt in range(2):
+            name = f"sv{attempt}"
+            ids = [b.ok("create", "-v", f"{name}:/data", img, "sh", "-c",
+                        "ls /data | wc -l").strip() for _ in range(2)]
+            procs = [subprocess.Popen([ctx.berth, "-H", b.d.address,
+                                       "start", "-a", i],
+                                      stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE)
+                     for i in ids]
+            for p in procs:
+                out, err = p.communicate(timeout=60)
+                assert p.returncode == 0, err
+                assert out.decode().strip() == "4000", (attempt, out)
+            for i in ids:
+                b.ok("rm", i)
+        # The first start is killed during its copy: the one waiting
+        # copies itself, and sees all of it.
+        big = image_with_files(b, "bigger:latest", 20000)
+        ids = [b.ok("create", "-v", "sv9:/data", big, "sh", "-c",
+                    "ls /data | wc -l").strip() for _ in range(2)]
+        first = subprocess.Popen([ctx.berth, "-H", b.d.address, "start",
+                                  ids[0]], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+        time.sleep(0.2)
+        second = subprocess.Popen([ctx.berth, "-H", b.d.address, "start",
+                                   "-a", ids[1]], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        time.sleep(0.2)
+        b.run("kill", ids[0])
+        first.communicate(timeout=60)
+        out, err = second.communicate(timeout=60)
+        assert second.returncode == 0, err
+        assert out.decode().strip() == "20000", out
+        for i in ids:
+            b.ok("rm", "-f", i)
+
+
+def test_copy_up_is_atomic_and_happens_once(ctx):
+    with Volumes(ctx) as b:
+        img = b.image_with_volume()
+        # Emptied, restarted: not filled again (Docker copies once).
+        b.ok("volume", "create", "rv")
+        cid = b.ok("create", "-v", "rv:/data", img, "sh", "-c",
+                   "ls /data; rm -rf /data/*").strip()
+        b.ok("start", cid)
+        b.ok("wait", cid)
+        first = b.ok("logs", cid)
+        assert "seed" in first, first
+        b.ok("start", cid)
+        b.ok("wait", cid)
+        assert b.ok("logs", cid) == first, "filled again"
+        assert os.listdir(b.vol("rv")["Mountpoint"]) == []
+        b.ok("rm", cid)
+        # A start killed during its copy-up: the volume is left empty
+        # (never half filled), and the next start fills it whole.
+        big = image_with_files(b, "bigdata:latest", 20000)
+        cid = b.ok("create", "-v", "pv:/data", big, "sh", "-c",
+                   "ls /data | wc -l").strip()
+        p = subprocess.Popen([ctx.berth, "-H", b.d.address, "start", cid],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(0.3)
+        b.run("kill", cid)
+        p.communicate(timeout=60)
+        data = b.vol("pv")["Mountpoint"]
+        n = len(os.listdir(data))
+        assert n in (0, 20000), n
+        b.ok("start", cid)
+        b.ok("wait", cid)
+        assert b.ok("logs", cid).split()[-1] == "20000"
+        assert len(os.listdir(data)) == 20000
+        b.ok("rm", cid)
+        # A staging directory a crash left is swept at start; _data
+        # stays as it was.
+        b.ok("volume", "create", "cv")
+        vdir = os.path.dirname(b.vol("cv")["Mountpoint"])
+        os.makedirs(os.path.join(vdir, "_staging", "half"))
+        b.d.kill()
+        b.d.start()
+        assert sorted(os.listdir(vdir)) == ["_data"], os.listdir(vdir)
+        assert not [x for x in b.volume_dirs() if x.startswith(".trash")]
+        out = b.ok("run", "--rm", "-v", "cv:/data", img, "cat", "/data/seed")
+        assert out == "seeded\n", out
+
+
+def test_no_stray_mount_when_the_root_is_not_canonical(ctx):
+    need = tempfile.mkdtemp(prefix="berth-link-")
+    try:
+        os.mkdir(os.path.join(need, "real"))
+        os.symlink("real", os.path.join(need, "link"))
+
+        class Linked(Volumes):
+            def __init__(self, ctx):
+                # Busybox's, with the root given through a symlink and
+                # a trailing slash.
+                self.ctx = ctx
+                self.tmp = tempfile.TemporaryDirectory()
+                self.d = Daemon(ctx, root=os.path.join(need, "link") + "/")
+
+        with Linked(ctx) as b, tempfile.TemporaryDirectory() as host:
+            with open(os.path.join(host, "f"), "w") as f:
+                f.write("x")
+            b.ok("volume", "create", "--opt", "type=none", "--opt",
+                 "o=bind", "--opt", f"device={host}", "bv")
+            for _ in range(3):
+                assert b.ok("run", "--rm", "-v", "bv:/x", "busybox", "ls",
+                            "/x") == "f\n"
+                assert mounts_under(need) == [], mounts_under(need)
+            assert b.vol("bv")["Mountpoint"] == os.path.join(
+                need, "real", "volumes", "bv", "_data")
+            b.ok("volume", "rm", "bv")
+            assert mounts_under(need) == []
+    finally:
+        for mp in sorted(mounts_under(need), reverse=True):
+            subprocess.run(["umount", "-l", mp], check=False)
+        subprocess.run(["rm", "-rf", need], check=False)
+
+
+def test_ro_bind_is_read_only_all_the_way_down(ctx):
+    with Volumes(ctx) as b, tempfile.TemporaryDirectory() as host:
+        os.mkdir(os.path.join(host, "sub"))
+        subprocess.run(["mount", "-t", "tmpfs", "tmpfs",
+                        os.path.join(host, "sub")], check=True)
+        try:
+            p = b.run("run", "--rm", "-v", f"{host}:/m:ro", "busybox", "sh",
+                      "-c", "touch /m/top || touch /m/sub/x && echo WROTE")
+            assert b"WROTE" not in p.stdout, p
+            assert os.listdir(os.path.join(host, "sub")) == []
+            out = b.ok("run", "--rm", "-v", f"{host}:/m:ro", "busybox",
+                       "grep", " /m/sub ", "/proc/self/mountinfo")
+            assert " ro," in out.split(" - ")[0] + ",", out
+        finally:
+            subprocess.run(["umount", "-l", os.path.join(host, "sub")])
+
+
+def test_tmpfs_volume_mount_flags_in_o(ctx):
+    with Volumes(ctx) as b:
+        b.ok("volume", "create", "--opt", "type=tmpfs", "--opt",
+             "device=tmpfs", "--opt", "o=size=1m,noexec,nosuid,nodev", "fl")
+        out = b.ok("run", "--rm", "-v", "fl:/t", "busybox", "grep", " /t ",
+                   "/proc/self/mountinfo")
+        opts = out.split()[5].split(",")
+        assert "noexec" in opts and "nosuid" in opts and "nodev" in opts, out
+        assert "size=1024k" in out, out
+        assert mounts_under(b.d.dir) == []
+
+
+def test_rslave_bind_sees_host_mounts_made_after_start(ctx):
+    with Volumes(ctx) as b, tempfile.TemporaryDirectory() as host:
+        # The source a shared mount, as a host's / usually is.
+        subprocess.run(["mount", "-t", "tmpfs", "tmpfs", host], check=True)
+        try:
+            subprocess.run(["mount", "--make-shared", host], check=True)
+            os.mkdir(os.path.join(host, "sub"))
+            cid = b.ok("run", "-d", "-v", f"{host}:/mnt:rslave", "busybox",
+                       "sleep", "60").strip()
+            subprocess.run(["mount", "-t", "tmpfs", "late",
+                            os.path.join(host, "sub")], check=True)
+            out = b.ok("exec", cid, "grep", " /mnt/sub ",
+                       "/proc/self/mountinfo")
+            assert "master:" in out and " late " in out, out
+            b.ok("rm", "-f", cid)
+            # rprivate (the default): it does not.
+            cid = b.ok("run", "-d", "-v", f"{host}:/mnt", "busybox",
+                       "sleep", "60").strip()
+            subprocess.run(["umount", os.path.join(host, "sub")],
+                           check=True)
+            subprocess.run(["mount", "-t", "tmpfs", "later",
+                            os.path.join(host, "sub")], check=True)
+            p = b.run("exec", cid, "grep", " later ",
+                      "/proc/self/mountinfo")
+            assert p.returncode == 1, p
+            b.ok("rm", "-f", cid)
+        finally:
+            subprocess.run(["umount", "-R", "-l", host])
+
+
+def test_rm_f_of_a_missing_volume_emits_nothing(ctx):
+    with Volumes(ctx) as b:
+        t0 = time.time_ns()
+        b.ok("volume", "rm", "-f", "nosuch")
+        b.ok("volume", "create", "gone")
+        b.ok("volume", "rm", "-f", "gone")
+        t1 = time.time_ns() + 10**8
+        out = b.ok("events", "--since", f"{t0 // 10**9}.{t0 % 10**9:09d}",
+                   "--until", f"{t1 // 10**9}.{t1 % 10**9:09d}",
+                   "--filter", "type=volume")
+        assert "nosuch" not in out, out
+        assert "destroy gone" in out, out

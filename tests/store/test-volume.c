@@ -3,6 +3,7 @@
  * create (idempotent, nothing left on failure), users and the in-use
  * refusal, removal aside, orphans, and the copy-up of a tree.
  */
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <fcntl.h>
@@ -92,6 +93,15 @@ options_as_the_local_driver_takes_them(void)
 	CHECK(volume_options_parse("{\"type\":\"none\",\"device\":\"/srv\","
 	    "\"o\":\"bind\"}", &m, &err) == 0 && m.kind == VOLUME_BIND);
 	CHECK_STR(m.device, "/srv");
+	/* Mount flags in o= are flags, not the filesystem's data. */
+	CHECK(volume_options_parse("{\"type\":\"tmpfs\",\"device\":\"tmpfs\","
+	    "\"o\":\"noexec,size=1m,nosuid,nodev,ro\"}", &m, &err) == 0);
+	CHECK(m.flags == (MS_NOEXEC | MS_NOSUID | MS_NODEV | MS_RDONLY) &&
+	    m.read_only);
+	CHECK_STR(m.data, "size=1m");
+	CHECK(volume_options_parse("{\"type\":\"none\",\"device\":\"/srv\","
+	    "\"o\":\"bind,ro,rw,noexec\"}", &m, &err) == 0);
+	CHECK(m.flags == MS_NOEXEC && !m.read_only && m.data[0] == '\0');
 	CHECK(volume_options_parse("{\"colour\":\"red\"}", &m, &err) < 0);
 	CHECK(berth_error_is(&err, VOLUME_E_CONFIG));
 	berth_error_clear(&err);
@@ -151,7 +161,8 @@ users_keep_a_volume_from_removal(void)
 	struct store_db *db = fresh();
 	struct volume v = { .name = "data" };
 	const char *names[] = { "data" }, *keep[] = { "c2" };
-	char trash[VOLUME_NAME_MAX + 16], **ids = NULL, **orphans = NULL;
+	char trash[VOLUME_TRASH_MAX], **ids = NULL, **orphans = NULL;
+	char first[300];
 	size_t n = 0;
 	bool created;
 
@@ -174,14 +185,24 @@ users_keep_a_volume_from_removal(void)
 	db_strv_free(ids, n);
 	CHECK(volume_release(db, "c2", &err) == 0);
 	CHECK(volume_remove(db, root, "data", trash, &err) == 0);
-	CHECK_STR(trash, VOLUME_TRASH_PREFIX "data");
-	CHECK(!exists("volumes/data") && exists("volumes/.trash-data"));
+	CHECK(strncmp(trash, VOLUME_TRASH_PREFIX, 7) == 0 &&
+	    strlen(trash) == 7 + 32 && strlen(trash) < VOLUME_TRASH_MAX);
+	snprintf(first, sizeof(first), "volumes/%s", trash);
+	CHECK(!exists("volumes/data") && exists(first));
 	CHECK(volume_remove(db, root, "data", trash, &err) < 0 &&
 	    berth_error_is(&err, VOLUME_E_NOT_FOUND));
 	berth_error_clear(&err);
 	/* A use of a volume that is not there is refused. */
 	CHECK(volume_use(db, "c3", names, 1, &err) < 0);
 	berth_error_clear(&err);
+	/* Made again and removed while the first trash is still there
+	 * (its helper at work): another name, no clash. */
+	CHECK(volume_create(db, root, &v, &created, &err) == 0 && created);
+	CHECK(volume_remove(db, root, "data", trash, &err) == 0);
+	CHECK(trash[0] != '\0' && strcmp(first + 8, trash) != 0);
+	CHECK(exists(first) && !exists("volumes/data"));
+	CHECK(volume_create(db, root, &v, &created, &err) == 0 && created);
+	CHECK(volume_remove(db, root, "data", trash, &err) == 0);
 	/* The trash and a directory without a row are orphans. */
 	{
 		char p[300];
@@ -189,8 +210,125 @@ users_keep_a_volume_from_removal(void)
 		snprintf(p, sizeof(p), "%s/volumes/stray", root);
 		CHECK(mkdir(p, 0700) == 0);
 	}
-	CHECK(volume_orphans(db, root, &orphans, &n, &err) == 0 && n == 2);
+	CHECK(volume_orphans(db, root, &orphans, &n, &err) == 0 && n == 4);
 	db_strv_free(orphans, n);
+	db_close(db);
+}
+
+/* A removal whose rename fails (its directory is a mount point here)
+ * keeps the row: the volume is still there, whole. */
+static void
+failed_move_aside_keeps_the_row(void)
+{
+	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+	struct store_db *db = fresh();
+	struct volume v = { .name = "held" }, got;
+	char trash[VOLUME_TRASH_MAX], p[300];
+	bool created;
+
+	CHECK(volume_create(db, root, &v, &created, &err) == 0);
+	snprintf(p, sizeof(p), "%s/volumes/held", root);
+	CHECK(mount("tmpfs", p, "tmpfs", 0, NULL) == 0);
+	CHECK(volume_remove(db, root, "held", trash, &err) < 0);
+	CHECK(strstr(berth_error_message(&err), "move aside") != NULL);
+	berth_error_clear(&err);
+	CHECK(umount2(p, MNT_DETACH) == 0);
+	CHECK(volume_get(db, "held", &got, &err) == 0);
+	volume_clear(&got);
+	CHECK(volume_remove(db, root, "held", trash, &err) == 0);
+	db_close(db);
+}
+
+/* A bind of _data onto itself keeps st_dev; the root given as
+ * "ROOT//." still finds it mounted, and unmounts it. */
+static void
+mounted_whatever_the_root_s_spelling(void)
+{
+	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+	struct store_db *db = fresh();
+	struct volume v = { .name = "bound" };
+	char p[300], odd[300];
+	bool created;
+
+	CHECK(volume_create(db, root, &v, &created, &err) == 0);
+	snprintf(p, sizeof(p), "%s/volumes/bound/_data", root);
+	snprintf(odd, sizeof(odd), "%s//.", root);
+	CHECK(!volume_mounted(odd, "bound"));
+	CHECK(mount(p, p, NULL, MS_BIND, NULL) == 0);
+	CHECK(volume_mounted(odd, "bound") && volume_mounted(root, "bound"));
+	CHECK(volume_unmount(odd, "bound", &err) == 0);
+	CHECK(!volume_mounted(root, "bound"));
+	if (volume_mounted(root, "bound"))
+		(void)umount2(p, MNT_DETACH);
+	db_close(db);
+}
+
+/* Copy-up through _staging: renamed onto the empty _data, marked once;
+ * a staging left by a crash is replaced; a _data filled meanwhile is
+ * only marked. */
+static void
+staged_copy_is_atomic_and_marked(void)
+{
+	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+	struct store_db *db = fresh();
+	struct volume v = { .name = "st" };
+	char p[400], trash[VOLUME_TRASH_MAX];
+	struct stat st;
+	bool created;
+	int sfd, vfd, fd;
+
+	CHECK(volume_create(db, root, &v, &created, &err) == 0);
+	snprintf(p, sizeof(p), "%s/img", root);
+	CHECK(mkdir(p, 0750) == 0);
+	snprintf(p, sizeof(p), "%s/img/f", root);
+	CHECK((fd = open(p, O_WRONLY | O_CREAT, 0644)) >= 0);
+	close(fd);
+	/* What a copy cut short left. */
+	snprintf(p, sizeof(p), "%s/volumes/st/_staging", root);
+	CHECK(mkdir(p, 0700) == 0);
+	snprintf(p, sizeof(p), "%s/volumes/st/_staging/partial", root);
+	CHECK(mkdir(p, 0700) == 0);
+	CHECK(!volume_populated(root, "st") && volume_empty(root, "st"));
+	snprintf(p, sizeof(p), "%s/img", root);
+	CHECK((sfd = open(p, O_RDONLY | O_DIRECTORY)) >= 0);
+	snprintf(p, sizeof(p), "%s/volumes/st", root);
+	CHECK((vfd = open(p, O_RDONLY | O_DIRECTORY)) >= 0);
+	CHECK(volume_copy_staged(sfd, vfd, &err) == 0);
+	CHECK(volume_populated(root, "st"));
+	CHECK(exists("volumes/st/_data/f") && !exists("volumes/st/_staging"));
+	CHECK(!exists("volumes/st/_data/partial"));
+	snprintf(p, sizeof(p), "%s/volumes/st/_data", root);
+	CHECK(stat(p, &st) == 0 && (st.st_mode & 07777) == 0750);
+	/* Not empty: only marked, nothing copied over it. */
+	snprintf(p, sizeof(p), "%s/volumes/st/_data/f", root);
+	CHECK(unlink(p) == 0);
+	snprintf(p, sizeof(p), "%s/volumes/st/_data/mine", root);
+	CHECK(mkdir(p, 0700) == 0);
+	CHECK(volume_copy_staged(sfd, vfd, &err) == 0);
+	CHECK(!exists("volumes/st/_data/f") && exists("volumes/st/_data/mine"));
+	close(sfd);
+	close(vfd);
+	/* At start, a staging left is moved to the trash. */
+	snprintf(p, sizeof(p), "%s/volumes/st/_staging", root);
+	CHECK(mkdir(p, 0700) == 0);
+	CHECK(volume_staging_aside(root, "st", trash, &err) == 0);
+	CHECK(trash[0] != '\0' && !exists("volumes/st/_staging"));
+	snprintf(p, sizeof(p), "volumes/%s", trash);
+	CHECK(exists(p));
+	CHECK(volume_staging_aside(root, "st", trash, &err) == 0 &&
+	    trash[0] == '\0');
+	/* A row whose directory a crash took: made again, empty. */
+	CHECK(volume_dirs_repair(root, "st", &err) == 0);
+	CHECK(exists("volumes/st/_data/mine"));
+	snprintf(p, sizeof(p), "%s/volumes/st", root);
+	{
+		char q[400];
+
+		snprintf(q, sizeof(q), "%s/volumes/.trash-x", root);
+		CHECK(rename(p, q) == 0);
+	}
+	CHECK(volume_dirs_repair(root, "st", &err) == 0);
+	CHECK(exists("volumes/st/_data") && volume_empty(root, "st"));
 	db_close(db);
 }
 
@@ -223,6 +361,11 @@ copy_tree_keeps_owners_modes_links_and_devices(void)
 	CHECK(mknod(p, S_IFCHR | 0600, makedev(1, 3)) == 0);
 	snprintf(p, sizeof(p), "%s/fifo", src);
 	CHECK(mkfifo(p, 0620) == 0 && chmod(p, 0620) == 0);
+	/* A hard link in a directory of its own: linked through that
+	 * directory's fd. */
+	snprintf(p, sizeof(p), "%s/sub/f", src);
+	snprintf(target, sizeof(target), "%s/sub/hard2", src);
+	CHECK(link(p, target) == 0);
 	CHECK((sfd = open(src, O_RDONLY | O_DIRECTORY)) >= 0);
 	CHECK((dfd = open(dst, O_RDONLY | O_DIRECTORY)) >= 0);
 	CHECK(volume_copy_tree(sfd, dfd, &err) == 0);
@@ -235,7 +378,7 @@ copy_tree_keeps_owners_modes_links_and_devices(void)
 	    (st.st_mode & 07777) == 04640 && st.st_size == 6);
 	snprintf(p, sizeof(p), "%s/hard", dst);
 	CHECK(stat(p, &st2) == 0 && st2.st_ino == st.st_ino &&
-	    st2.st_nlink == 2);
+	    st2.st_nlink == 3);
 	snprintf(p, sizeof(p), "%s/abs", dst);
 	CHECK(readlink(p, target, sizeof(target)) == 11 &&
 	    strncmp(target, "/etc/passwd", 11) == 0);
@@ -262,6 +405,9 @@ main(void)
 	RUN(options_as_the_local_driver_takes_them);
 	RUN(create_is_idempotent_and_leaves_nothing_on_failure);
 	RUN(users_keep_a_volume_from_removal);
+	RUN(failed_move_aside_keeps_the_row);
+	RUN(mounted_whatever_the_root_s_spelling);
+	RUN(staged_copy_is_atomic_and_marked);
 	RUN(copy_tree_keeps_owners_modes_links_and_devices);
 	rm_tree(root);
 	UNIT_EXIT();
