@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Containers through berthd, side by side with what else can run here.
 
-  run    `berth run --rm busybox true` end to end (CLI and berthd), and
+  run    `berth run --rm --network none busybox true` end to end (CLI and
+         berthd), and
          Create+Start+Wait+Remove over the protocol; beside
          `berth-runtime run` and `runc run` of one busybox bundle, the
          `unshare -fpmnuiC --mount-proc true` floor and `docker run --rm
@@ -49,6 +50,9 @@ import berth  # noqa: E402
 from netns import Netns  # noqa: E402
 
 C = "io.berth.Container."
+# As Docker's side here: --network none (bench/network.py measures the
+# bridge, beside Docker's).
+NONE = {"network_mode": "none"}
 PARTS = ("run", "starts", "ps", "logs")
 MiB = 1 << 20
 GiB = 1 << 30
@@ -240,7 +244,7 @@ def load_busybox(d, tmp):
 def one_true(c):
     t0 = time.perf_counter()
     cid = c.call(C + "Create", config={"image": "busybox",
-                                       "cmd": ["true"]})["id"]
+                                       "cmd": ["true"], "host": NONE})["id"]
     c.call(C + "Start", container=cid)
     code = c.call(C + "Wait", container=cid)["exit_code"]
     c.call(C + "Remove", container=cid)
@@ -411,9 +415,9 @@ def part_run(d, args, rows, notes):
             one_true(c)
         rows.append(("Create+Start+Wait+Remove (protocol)",
                      [one_true(c) for _ in range(args.runs)]))
-    rows.append(("berth run --rm busybox true",
-                 series(d.cli("run", "--rm", "busybox", "true"),
-                        args.runs)))
+    rows.append(("berth run --rm --network none busybox true",
+                 series(d.cli("run", "--rm", "--network", "none",
+                              "busybox", "true"), args.runs)))
     runtime_rows(d.build, args.runs, rows, notes, args.runc)
 
 
@@ -461,7 +465,7 @@ def part_starts(d, args, rates, lat):
     rates.append(("8 protocol clients at once", len(out) / wall, len(out)))
     lat.append(("Ping, idle", idle))
     lat.append(("Ping while 8 clients start containers", pings))
-    cmd = d.cli("run", "--rm", "busybox", "true")
+    cmd = d.cli("run", "--rm", "--network", "none", "busybox", "true")
     out, wall = parallel(8, per, lambda i: timed_ms(cmd))
     rates.append(("8 `berth run --rm` at once", len(out) / wall, len(out)))
 
@@ -498,7 +502,8 @@ def part_ps(d, args, ps_rows, notes, mem):
             clients[i] = d.client()
         c = clients[i]
         cid = c.call(C + "Create", config={
-            "image": "busybox", "cmd": ["sleep", "3600"]})["id"]
+            "image": "busybox", "cmd": ["sleep", "3600"],
+            "host": NONE})["id"]
         with lock:
             ids.append(cid)
         c.call(C + "Start", container=cid)
@@ -584,7 +589,8 @@ def part_logs(d, args, log_rows):
     with d.client() as c:
         for name, script in cases:
             cid = c.call(C + "Create", config={
-                "image": "busybox", "cmd": ["sh", "-c", script]})["id"]
+                "image": "busybox", "cmd": ["sh", "-c", script],
+                "host": NONE})["id"]
             try:
                 cpu0 = cpu_s(d.pid)
                 t0 = time.perf_counter()

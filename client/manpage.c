@@ -61,8 +61,10 @@ roff_command(FILE *f, const struct cmd_entry *e)
 	fputs(".SS \"", f);
 	roff_text(f, CLI_NAME " ");
 	roff_text(f, r->name);
+	/* As --help's usage line: [OPTIONS] always. */
+	fputs(" [OPTIONS]", f);
 	if (r->usage[0] != '\0') {
-		fputs(" [OPTIONS] ", f);
+		fputc(' ', f);
 		roff_text(f, r->usage);
 	}
 	fputs("\"\n", f);
