@@ -103,7 +103,7 @@ compress_rotated(struct container *c)
 		if (berth_error_isset(&err))
 			log_warn("container", "%.12s: %s", c->id,
 			    berth_error_message(&err));
-		log_names_free(names);
+		strv_free(names);
 		return;
 	}
 	snprintf(dir, sizeof(dir), "%s/containers/%s", c->d->cfg.root, c->id);
@@ -115,7 +115,7 @@ compress_rotated(struct container *c)
 	msgpack_pack_array(&pk, n);
 	for (i = 0; i < n; i++)
 		pack_str(&pk, names[i]);
-	log_names_free(names);
+	strv_free(names);
 	log_hold_rotation(c->log, true);
 	if (job_start(c->d, "log-compress", 0, sb.data, sb.size,
 	    &compress_ops, c, &c->log_job, &err) < 0) {

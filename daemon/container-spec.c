@@ -25,6 +25,7 @@
 #include "seccomp.h"
 #include "snapshot.h"
 #include "spec.h"
+#include "strv.h"
 #include "volume.h"
 
 #define DEFAULT_PATH \
@@ -83,18 +84,6 @@ fail:
 	return (NULL);
 }
 
-static void
-strv_free0(char **v)
-{
-	size_t n;
-
-	if (v == NULL)
-		return;
-	for (n = 0; v[n] != NULL; n++)
-		;
-	db_strv_free(v, n);
-}
-
 /* The command: Docker's entrypoint and cmd rules. */
 static int
 set_args(struct container *c, struct rt_spec *spec, struct berth_error *err)
@@ -112,7 +101,7 @@ set_args(struct container *c, struct rt_spec *spec, struct berth_error *err)
 	    json_object_get(c->image_config, "Cmd");
 	if (json_array_size(ep) + json_array_size(cmd) == 0)
 		return (bad(err, "cmd", "%s", "no command specified"));
-	strv_free0(spec->process.args);
+	strv_free(spec->process.args);
 	if ((spec->process.args = strv_of(ep, cmd)) == NULL)
 		return (berth_error_sys(err, "command"));
 	return (0);
@@ -178,7 +167,7 @@ set_env(struct container *c, struct rt_spec *spec, const char *hostname,
 	    env_find(v, n, "TERM=") < 0 && (v[n++] = strdup("TERM=xterm")) ==
 	    NULL)
 		goto oom;
-	strv_free0(spec->process.env);
+	strv_free(spec->process.env);
 	spec->process.env = v;
 	return (0);
 oom:
@@ -493,6 +482,6 @@ container_command(struct container *c)
 		free(out);
 		out = next;
 	}
-	strv_free0(tmp.process.args);
+	strv_free(tmp.process.args);
 	return (out != NULL ? out : strdup(""));
 }

@@ -944,41 +944,6 @@ tree_remove_child(const msgpack_object *args, struct job_child *jc,
 	return (0);
 }
 
-static void
-trash_done(void *arg, const msgpack_object *result,
-    const struct berth_error *err)
-{
-	(void)arg;
-	(void)result;
-	if (err != NULL)
-		log_warn("container", "remove files: %s (the next start "
-		    "sweeps them)", berth_error_message(err));
-}
-
-static const struct job_ops trash_ops = { .done = trash_done };
-
-/* Remove dir/name in a helper; a failure is left to the next start's
- * sweep. */
-static void
-trash_remove(struct daemon *d, const char *dir, const char *name)
-{
-	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	struct job *j;
-
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 2);
-	pack_kv_str(&pk, "dir", dir);
-	pack_kv_str(&pk, "name", name);
-	if (job_start(d, "tree-remove", 0, sb.data, sb.size, &trash_ops,
-	    NULL, &j, &err) < 0)
-		log_warn("container", "remove %s/%s: %s", dir, name,
-		    berth_error_message(&err));
-	msgpack_sbuffer_destroy(&sb);
-}
-
 /*
  * The row goes first (the commit point: an acknowledged removal stays
  * removed), then the container's directory is renamed aside and removed
@@ -1005,7 +970,7 @@ remove_now(struct container *c, struct berth_error *err)
 	if (containers_dir(d, dir, sizeof(dir)) == 0 &&
 	    (dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		if (renameat(dirfd, c->id, dirfd, trash) == 0)
-			trash_remove(d, dir, trash);
+			job_tree_remove(d, "container", dir, trash);
 		else if (errno != ENOENT)
 			log_warn("container", "%.12s: move aside: %s (the "
 			    "next start sweeps it)", c->id, strerror(errno));

@@ -677,3 +677,36 @@ jobs_kill_all(struct daemon *d)
 	}
 	d->njobs = 0;
 }
+
+static void
+tree_remove_done(void *arg, const msgpack_object *result,
+    const struct berth_error *err)
+{
+	(void)result;
+	if (err != NULL)
+		log_warn((const char *)arg, "remove files: %s (the next "
+		    "start sweeps them)", berth_error_message(err));
+}
+
+static const struct job_ops tree_remove_ops = { .done = tree_remove_done };
+
+void
+job_tree_remove(struct daemon *d, const char *module, const char *dir,
+    const char *name)
+{
+	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	struct job *j;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 2);
+	pack_kv_str(&pk, "dir", dir);
+	pack_kv_str(&pk, "name", name);
+	if (job_start(d, "tree-remove", 0, sb.data, sb.size,
+	    &tree_remove_ops, (void *)(uintptr_t)module, &j, &err) < 0)
+		log_warn(module, "remove %s/%s: %s", dir, name,
+		    berth_error_message(&err));
+	msgpack_sbuffer_destroy(&sb);
+}

@@ -86,6 +86,10 @@ void	 job_hold_output(struct job *j, bool hold);
 void	 job_cancel(struct job *j);
 /* Kill every job and wait for them (berthd exiting). */
 void	 jobs_kill_all(struct daemon *d);
+/* Remove dir/name in a tree-remove helper; a failure is only logged under
+ * module (a static string), left to the next start's sweep. */
+void	 job_tree_remove(struct daemon *d, const char *module,
+	    const char *dir, const char *name);
 
 /* berthd --helper NAME: run the helper; returns the exit status. */
 int	 job_helper_main(const char *name);

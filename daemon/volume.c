@@ -20,42 +20,6 @@
 #include "store.h"
 #include "volume.h"
 
-static void
-trash_done(void *arg, const msgpack_object *result,
-    const struct berth_error *err)
-{
-	(void)arg;
-	(void)result;
-	if (err != NULL)
-		log_warn("volume", "remove files: %s (the next start sweeps "
-		    "them)", berth_error_message(err));
-}
-
-static const struct job_ops trash_ops = { .done = trash_done };
-
-/* ROOT/volumes/<trash> removed by the tree-remove helper. */
-static void
-trash_remove(struct daemon *d, const char *trash)
-{
-	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	char dir[4096];
-	struct job *j;
-
-	snprintf(dir, sizeof(dir), "%s/" VOLUME_DIR, d->cfg.root);
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 2);
-	pack_kv_str(&pk, "dir", dir);
-	pack_kv_str(&pk, "name", trash);
-	if (job_start(d, "tree-remove", 0, sb.data, sb.size, &trash_ops,
-	    NULL, &j, &err) < 0)
-		log_warn("volume", "remove %s/%s: %s", dir, trash,
-		    berth_error_message(&err));
-	msgpack_sbuffer_destroy(&sb);
-}
-
 int
 volume_destroy(struct daemon *d, const char *name, struct berth_error *err)
 {
@@ -65,8 +29,12 @@ volume_destroy(struct daemon *d, const char *name, struct berth_error *err)
 	    err) < 0)
 		return (-1);
 	log_info("volume", "%s removed", name);
-	if (trash[0] != '\0')
-		trash_remove(d, trash);
+	if (trash[0] != '\0') {
+		char dir[4096];
+
+		snprintf(dir, sizeof(dir), "%s/" VOLUME_DIR, d->cfg.root);
+		job_tree_remove(d, "volume", dir, trash);
+	}
 	return (0);
 }
 

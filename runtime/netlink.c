@@ -752,18 +752,6 @@ rt_nl_links(struct rt_nl *nl, const char *prefix, char ***out,
 	return (0);
 }
 
-void
-rt_nl_names_free(char **names)
-{
-	char **p;
-
-	if (names == NULL)
-		return;
-	for (p = names; *p != NULL; p++)
-		free(*p);
-	free(names);
-}
-
 /* Networks collected by the route and address dumps, each once. */
 struct nl_nets {
 	struct rt_nl_net	*v;

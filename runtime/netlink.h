@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "strv.h"
 
 /* How long one answer from the kernel may take before EAGAIN. */
 #define RT_NL_TIMEOUT_SEC	5
@@ -67,10 +68,9 @@ int	rt_nl_route_add_default(struct rt_nl *nl, struct in_addr gw,
 
 /* The names of every link whose name starts with prefix ("" for all), for
  * reconciling after a crash.  *names is NULL-terminated; free it with
- * rt_nl_names_free. */
+ * strv_free (strv.h). */
 int	rt_nl_links(struct rt_nl *nl, const char *prefix, char ***names,
 	    struct berth_error *err);
-void	rt_nl_names_free(char **names);
 
 /* The IPv4 networks in use: the destination of every route in every
  * table but local (default routes, /0, left out: they collide with

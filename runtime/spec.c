@@ -10,6 +10,7 @@
 #include "cleanup.h"
 #include "seccomp.h"
 #include "spec.h"
+#include "strv.h"
 
 /* Docker's masked paths: read as empty inside the container. */
 static const char *const docker_masked[] = {
@@ -166,18 +167,6 @@ strv_dup(const char *const *v)
 			return (NULL);
 		}
 	return (out);
-}
-
-static void
-strv_free(char **v)
-{
-	size_t i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
 }
 
 static int

@@ -882,22 +882,10 @@ log_hold_rotation(struct log_writer *w, bool hold)
 	w->hold = hold;
 }
 
-void
-log_names_free(char **names)
-{
-	char **p;
-
-	if (names == NULL)
-		return;
-	for (p = names; *p != NULL; p++)
-		free(*p);
-	free(names);
-}
-
 static inline void
 cleanup_namesp(char ***names)
 {
-	log_names_free(*names);
+	strv_free(*names);
 }
 #define cleanup_names __attribute__((cleanup(cleanup_namesp)))
 

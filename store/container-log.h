@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "strv.h"
 
 #define STORE_E_LOG_CORRUPT	"io.berth.Container.LogCorrupt"
 
@@ -77,7 +78,7 @@ void	 log_writer_close(struct log_writer *w);
 /*
  * Rotated segments still plain, oldest first, as names relative to dirfd
  * ("<name>.log.2", "<name>.log.1"), for a helper to compress; *names is a
- * NULL-terminated array the caller frees with log_names_free().  Cheap
+ * NULL-terminated array the caller frees with strv_free().  Cheap
  * after the first call: the directory is looked at again only once the
  * writer has rotated.
  */
@@ -90,7 +91,6 @@ int	 log_rotated_pending(struct log_writer *w, char ***names, size_t *n,
  * max_size; the next write after the release rotates.
  */
 void	 log_hold_rotation(struct log_writer *w, bool hold);
-void	 log_names_free(char **names);
 
 /*
  * dirfd/<segment> to <segment>.zst: compressed into <segment>.zst.tmp,

@@ -35,4 +35,16 @@ int		 db_step_done_named(struct store_db *db, sqlite3_stmt *st,
 int		 db_fail(struct store_db *db, const char *what,
 		    struct berth_error *err);
 
+/* Run sql, which returns no rows, with up to two text arguments (b may
+ * be NULL: not bound). */
+int		 db_run(struct store_db *db, const char *sql, const char *a,
+		    const char *b, const char *what, struct berth_error *err);
+/* A copy of column i's text ("" for NULL), or NULL without memory. */
+char		*db_column_dup(sqlite3_stmt *st, int i);
+/* Step st to the end, collecting column 0 of every row into *out
+ * (NULL-terminated as well as counted by *n; db_strv_free frees it). */
+int		 db_collect_strings(struct store_db *db, sqlite3_stmt *st,
+		    char ***out, size_t *n, const char *what,
+		    struct berth_error *err);
+
 #endif

@@ -8,14 +8,6 @@
 #include "db-int.h"
 #include "db-network.h"
 
-static char *
-col(sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	return (strdup(s != NULL ? (const char *)s : ""));
-}
-
 int
 db_network_add(struct store_db *db, const struct db_network *n,
     struct berth_error *err)
@@ -101,14 +93,14 @@ db_network_list(struct store_db *db, struct db_network **out, size_t *n,
 		v = grown;
 		r = &v[len++];
 		memset(r, 0, sizeof(*r));
-		r->id = col(st, 0);
-		r->name = col(st, 1);
-		r->driver = col(st, 2);
-		r->bridge = col(st, 3);
-		r->subnet = col(st, 4);
-		r->gateway = col(st, 5);
+		r->id = db_column_dup(st, 0);
+		r->name = db_column_dup(st, 1);
+		r->driver = db_column_dup(st, 2);
+		r->bridge = db_column_dup(st, 3);
+		r->subnet = db_column_dup(st, 4);
+		r->gateway = db_column_dup(st, 5);
 		r->internal = sqlite3_column_int(st, 6) != 0;
-		r->labels = col(st, 7);
+		r->labels = db_column_dup(st, 7);
 		r->created = sqlite3_column_int64(st, 8);
 		if (r->id == NULL || r->name == NULL || r->driver == NULL ||
 		    r->bridge == NULL || r->subnet == NULL ||
@@ -207,10 +199,10 @@ db_endpoint_list(struct store_db *db, const char *network,
 			goto nomem;
 		v = grown;
 		r = &v[len++];
-		r->network = col(st, 0);
-		r->container = col(st, 1);
-		r->address = col(st, 2);
-		r->ifname = col(st, 3);
+		r->network = db_column_dup(st, 0);
+		r->container = db_column_dup(st, 1);
+		r->address = db_column_dup(st, 2);
+		r->ifname = db_column_dup(st, 3);
 		if (r->network == NULL || r->container == NULL ||
 		    r->address == NULL || r->ifname == NULL)
 			goto nomem;

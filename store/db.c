@@ -121,8 +121,8 @@ db_fail(struct store_db *db, const char *what, struct berth_error *err)
 	    sqlite3_errmsg(db->sql)));
 }
 
-static int
-run1(struct store_db *db, const char *sql, const char *a, const char *b,
+int
+db_run(struct store_db *db, const char *sql, const char *a, const char *b,
     const char *what, struct berth_error *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
@@ -132,7 +132,15 @@ run1(struct store_db *db, const char *sql, const char *a, const char *b,
 	bind_text(st, 1, a);
 	if (b != NULL)
 		bind_text(st, 2, b);
-	return (step_done(db, st, what, err));
+	return (db_step_done_named(db, st, what, NULL, err));
+}
+
+char *
+db_column_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return (strdup(s != NULL ? (const char *)s : ""));
 }
 
 int
@@ -311,7 +319,7 @@ static int
 tag(struct store_db *db, const char *ref, const char *image_id,
     struct berth_error *err)
 {
-	return (run1(db, "INSERT INTO refs (name, image) VALUES (?1, ?2) "
+	return (db_run(db, "INSERT INTO refs (name, image) VALUES (?1, ?2) "
 	    "ON CONFLICT (name) DO UPDATE SET image = ?2", ref, image_id,
 	    "tag", err));
 }
@@ -450,7 +458,7 @@ ref_not_found(struct berth_error *err, const char *ref)
 int
 db_untag(struct store_db *db, const char *ref, struct berth_error *err)
 {
-	if (run1(db, "DELETE FROM refs WHERE name = ?", ref, NULL, "untag",
+	if (db_run(db, "DELETE FROM refs WHERE name = ?", ref, NULL, "untag",
 	    err) == -1)
 		return (berth_error_wrap(err, "untag %s", ref));
 	if (sqlite3_changes(db->sql) == 0)
@@ -483,29 +491,29 @@ db_resolve(struct store_db *db, const char *ref, char id[DIGEST_STR_SIZE],
 	return (0);
 }
 
-/* Collect the first text column of every row into a vector. */
-static int
-collect(struct store_db *db, sqlite3_stmt *st, char ***out, size_t *n,
-    struct berth_error *err)
+int
+db_collect_strings(struct store_db *db, sqlite3_stmt *st, char ***out,
+    size_t *n, const char *what, struct berth_error *err)
 {
-	char **v = NULL, **nv, *s;
+	char **v = NULL, **grown;
 	size_t count = 0;
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		nv = reallocarray(v, count + 1, sizeof(*v));
-		s = strdup((const char *)sqlite3_column_text(st, 0));
-		if (nv == NULL || s == NULL) {
-			free(s);
-			db_strv_free(nv != NULL ? nv : v, count);
-			return (berth_error_sys(err, "collect rows"));
+		if ((grown = reallocarray(v, count + 2, sizeof(*v))) == NULL) {
+			db_strv_free(v, count);
+			return (berth_error_sys(err, "%s", what));
 		}
-		v = nv;
-		v[count++] = s;
+		v = grown;
+		if ((v[count] = db_column_dup(st, 0)) == NULL) {
+			db_strv_free(v, count);
+			return (berth_error_sys(err, "%s", what));
+		}
+		v[++count] = NULL;
 	}
 	if (rc != SQLITE_DONE) {
 		db_strv_free(v, count);
-		return (db_error(db, err, "query"));
+		return (db_fail(db, what, err));
 	}
 	*out = v;
 	*n = count;
@@ -532,7 +540,7 @@ strv_query(struct store_db *db, const char *sql, const char *arg,
 		return (-1);
 	if (arg != NULL)
 		bind_text(st, 1, arg);
-	return (collect(db, st, out, n, err));
+	return (db_collect_strings(db, st, out, n, "query", err));
 }
 
 int
@@ -643,9 +651,9 @@ image_delete(struct store_db *db, const char *id, bool force,
 	if (holders > 0)
 		return (berth_error_set(err, STORE_E_IMAGE_IN_USE, 0,
 		    "image is used by %lld container(s)", (long long)holders));
-	if (run1(db, "DELETE FROM refs WHERE image = ?", id, NULL,
+	if (db_run(db, "DELETE FROM refs WHERE image = ?", id, NULL,
 	    "remove tags", err) == -1 ||
-	    run1(db, "DELETE FROM images WHERE id = ?", id, NULL,
+	    db_run(db, "DELETE FROM images WHERE id = ?", id, NULL,
 	    "remove image", err) == -1)
 		return (-1);
 	return (0);
@@ -690,7 +698,7 @@ int
 db_layer_set_state(struct store_db *db, const char *chain_id,
     const char *state, struct berth_error *err)
 {
-	if (run1(db, "UPDATE layers SET state = ? WHERE chain_id = ?", state,
+	if (db_run(db, "UPDATE layers SET state = ? WHERE chain_id = ?", state,
 	    chain_id, "set layer state", err) == -1)
 		return (berth_error_wrap(err, "layer %s", chain_id));
 	if (sqlite3_changes(db->sql) == 0)
@@ -725,10 +733,10 @@ int
 db_layer_forget(struct store_db *db, const char *chain_id,
     struct berth_error *err)
 {
-	if (run1(db, "UPDATE layers SET parent = NULL WHERE parent = ? AND "
+	if (db_run(db, "UPDATE layers SET parent = NULL WHERE parent = ? AND "
 	    "chain_id NOT IN (SELECT chain_id FROM image_layers)", chain_id,
 	    NULL, "forget layer", err) == -1 ||
-	    run1(db, "DELETE FROM layers WHERE chain_id = ?", chain_id, NULL,
+	    db_run(db, "DELETE FROM layers WHERE chain_id = ?", chain_id, NULL,
 	    "forget layer", err) == -1)
 		return (berth_error_wrap(err, "layer %s", chain_id));
 	return (0);
@@ -738,7 +746,7 @@ int
 db_blob_forget(struct store_db *db, const char *digest,
     struct berth_error *err)
 {
-	if (run1(db, "DELETE FROM blobs WHERE digest = ?", digest, NULL,
+	if (db_run(db, "DELETE FROM blobs WHERE digest = ?", digest, NULL,
 	    "forget blob", err) == -1)
 		return (berth_error_wrap(err, "blob %s", digest));
 	return (0);
@@ -751,10 +759,10 @@ db_layer_dir_set_state(struct store_db *db, const char *diff_id,
 	int rc;
 
 	if (strcmp(state, "absent") == 0)
-		rc = run1(db, "DELETE FROM layer_dirs WHERE diff_id = ?",
+		rc = db_run(db, "DELETE FROM layer_dirs WHERE diff_id = ?",
 		    diff_id, NULL, "forget layer directory", err);
 	else
-		rc = run1(db, "INSERT INTO layer_dirs (diff_id, state) "
+		rc = db_run(db, "INSERT INTO layer_dirs (diff_id, state) "
 		    "VALUES (?, ?) ON CONFLICT (diff_id) DO UPDATE SET "
 		    "state = excluded.state", diff_id, state,
 		    "set layer directory state", err);
@@ -871,7 +879,7 @@ int
 db_lease_add(struct store_db *db, const char *image_id, const char *holder,
     struct berth_error *err)
 {
-	return (run1(db, "INSERT OR IGNORE INTO leases (image, holder) "
+	return (db_run(db, "INSERT OR IGNORE INTO leases (image, holder) "
 	    "VALUES (?, ?)", image_id, holder, "add lease", err));
 }
 
@@ -879,7 +887,7 @@ int
 db_lease_remove(struct store_db *db, const char *image_id,
     const char *holder, struct berth_error *err)
 {
-	return (run1(db, "DELETE FROM leases WHERE image = ? AND holder = ?",
+	return (db_run(db, "DELETE FROM leases WHERE image = ? AND holder = ?",
 	    image_id, holder, "remove lease", err));
 }
 
@@ -1008,9 +1016,9 @@ db_container_delete(struct store_db *db, const char *id,
 {
 	if (db_begin(db, err) == -1)
 		return (-1);
-	if (run1(db, "DELETE FROM leases WHERE holder = ?", id, NULL,
+	if (db_run(db, "DELETE FROM leases WHERE holder = ?", id, NULL,
 	    "remove lease", err) == -1 ||
-	    run1(db, "DELETE FROM containers WHERE id = ?", id, NULL,
+	    db_run(db, "DELETE FROM containers WHERE id = ?", id, NULL,
 	    "remove container", err) == -1) {
 		db_rollback(db);
 		return (-1);

@@ -257,41 +257,16 @@ remove_new_dirs(const char *root, const char *name)
 /* ---- rows ------------------------------------------------------------ */
 
 
-/* One statement with up to two text arguments, no rows. */
-static int
-run(struct store_db *db, const char *sql, const char *a, const char *b,
-    const char *what, struct berth_error *err)
-{
-	db_cleanup_stmt sqlite3_stmt *st = NULL;
-
-	if ((st = db_prepare(db, sql, err)) == NULL)
-		return (-1);
-	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-	if (b != NULL)
-		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return (db_fail(db, what, err));
-	return (0);
-}
-
-static char *
-column_dup(sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	return (strdup(s != NULL ? (const char *)s : ""));
-}
-
 static int
 row_of(sqlite3_stmt *st, struct volume *v)
 {
 	memset(v, 0, sizeof(*v));
-	v->name = column_dup(st, 0);
-	v->driver = column_dup(st, 1);
+	v->name = db_column_dup(st, 0);
+	v->driver = db_column_dup(st, 1);
 	v->created = sqlite3_column_int64(st, 2);
 	v->anonymous = sqlite3_column_int(st, 3) != 0;
-	v->labels = column_dup(st, 4);
-	v->options = column_dup(st, 5);
+	v->labels = db_column_dup(st, 4);
+	v->options = db_column_dup(st, 5);
 	if (v->name == NULL || v->driver == NULL || v->labels == NULL ||
 	    v->options == NULL) {
 		volume_clear(v);
@@ -446,35 +421,6 @@ undo:
 	return (-1);
 }
 
-static int
-collect_strings(struct store_db *db, sqlite3_stmt *st, char ***out,
-    size_t *n, const char *what, struct berth_error *err)
-{
-	char **v = NULL, **grown;
-	size_t count = 0;
-	int rc;
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((grown = reallocarray(v, count + 2, sizeof(*v))) == NULL) {
-			db_strv_free(v, count);
-			return (berth_error_sys(err, "%s", what));
-		}
-		v = grown;
-		if ((v[count] = column_dup(st, 0)) == NULL) {
-			db_strv_free(v, count);
-			return (berth_error_sys(err, "%s", what));
-		}
-		v[++count] = NULL;
-	}
-	if (rc != SQLITE_DONE) {
-		db_strv_free(v, count);
-		return (db_fail(db, what, err));
-	}
-	*out = v;
-	*n = count;
-	return (0);
-}
-
 int
 volume_users(struct store_db *db, const char *name, char ***ids, size_t *n,
     struct berth_error *err)
@@ -485,7 +431,7 @@ volume_users(struct store_db *db, const char *name, char ***ids, size_t *n,
 	    "volume = ?1 ORDER BY container", err)) == NULL)
 		return (-1);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	return (collect_strings(db, st, ids, n, "volume users", err));
+	return (db_collect_strings(db, st, ids, n, "volume users", err));
 }
 
 int
@@ -499,7 +445,7 @@ volume_use(struct store_db *db, const char *container,
 	if (db_begin(db, err) < 0)
 		return (-1);
 	for (i = 0; i < n; i++)
-		if (run(db, "INSERT OR IGNORE INTO volume_users (volume, "
+		if (db_run(db, "INSERT OR IGNORE INTO volume_users (volume, "
 		    "container) VALUES (?1, ?2)", names[i], container,
 		    "use volume", err) < 0) {
 			db_rollback(db);
@@ -512,7 +458,7 @@ int
 volume_release(struct store_db *db, const char *container,
     struct berth_error *err)
 {
-	return (run(db, "DELETE FROM volume_users WHERE container = ?1",
+	return (db_run(db, "DELETE FROM volume_users WHERE container = ?1",
 	    container, NULL, "release volumes", err));
 }
 
@@ -527,7 +473,7 @@ volume_users_keep(struct store_db *db, const char *const *ids, size_t n,
 
 	if ((st = db_prepare(db, "SELECT DISTINCT container FROM volume_users",
 	    err)) == NULL ||
-	    collect_strings(db, st, &users, &nusers, "volume users", err) < 0)
+	    db_collect_strings(db, st, &users, &nusers, "volume users", err) < 0)
 		return (-1);
 	for (i = 0; i < nusers && rc == 0; i++) {
 		for (k = 0; k < n; k++)
@@ -592,7 +538,7 @@ volume_remove(struct store_db *db, const char *root, const char *name,
 		berth_error_param_str(err, "containers", ids);
 		goto fail;
 	}
-	if (run(db, "DELETE FROM volumes WHERE name = ?1", name, NULL,
+	if (db_run(db, "DELETE FROM volumes WHERE name = ?1", name, NULL,
 	    "remove volume", err) < 0)
 		goto fail;
 	/* A mount left on it would be removed through: detach first (the

@@ -145,7 +145,7 @@ process_from_args(const struct args *args, struct rt_process *p,
 		    "exec: a command is required (or --process)"));
 	if ((argv = calloc((size_t)args->argc, sizeof(*argv))) == NULL)
 		return (berth_error_sys(err, "exec"));
-	cfg_strv_free(p->args);
+	strv_free(p->args);
 	p->args = argv;
 	for (i = 1; i < args->argc; i++)
 		if ((argv[i - 1] = strdup(args->argv[i])) == NULL)

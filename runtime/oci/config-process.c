@@ -388,8 +388,8 @@ oci_process_parse(json_t *j, const char *where, struct rt_process *p,
 void
 oci_process_free(struct rt_process *p)
 {
-	cfg_strv_free(p->args);
-	cfg_strv_free(p->env);
+	strv_free(p->args);
+	strv_free(p->env);
 	free(p->cwd);
 	free(p->user);
 	free(p->additional_gids);

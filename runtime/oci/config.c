@@ -129,16 +129,6 @@ cfg_string(json_t *v, const char *path, char **out, struct berth_error *err)
 	return (0);
 }
 
-void
-cfg_strv_free(char **v)
-{
-	size_t i;
-
-	for (i = 0; v != NULL && v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
-
 int
 cfg_array(json_t *v, const char *path, struct berth_error *err)
 {
@@ -175,11 +165,11 @@ cfg_string_array(json_t *v, const char *path, char ***out, size_t *n,
 	json_array_foreach(v, i, e) {
 		cfg_path(sub, "%s[%zu]", path, i);
 		if (cfg_string(e, sub, &strv[i], err) < 0) {
-			cfg_strv_free(strv);
+			strv_free(strv);
 			return (-1);
 		}
 	}
-	cfg_strv_free(*out);
+	strv_free(*out);
 	*out = strv;
 	if (n != NULL)
 		*n = count;
@@ -366,7 +356,7 @@ cfg_mount_options(struct cfg *c, json_t *v, const char *path,
 	if (cfg_string_array(v, path, &opts, &n, err) < 0)
 		return (-1);
 	rc = mount_options_parse(c->item, (const char *const *)opts, n, err);
-	cfg_strv_free(opts);
+	strv_free(opts);
 	if (rc < 0)
 		return (berth_error_wrap(err, "%s", path));
 	return (0);

@@ -20,6 +20,7 @@
 #include "error.h"
 #include "hooks.h"
 #include "spec.h"
+#include "strv.h"
 
 struct oci_config {
 	struct rt_spec	 spec;
@@ -114,7 +115,6 @@ int	cfg_int64(json_t *v, const char *path, int64_t *out,
 int	cfg_uint32(json_t *v, const char *path, uint32_t *out,
 	    struct berth_error *err);
 int	cfg_array(json_t *v, const char *path, struct berth_error *err);
-void	cfg_strv_free(char **v);
 
 /* config-process.c */
 int	cfg_process(struct cfg *, json_t *, const char *,

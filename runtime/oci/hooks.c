@@ -71,7 +71,7 @@ hook_args(struct cfg *c, json_t *v, const char *path, struct berth_error *err)
 	if (cfg_string_array(v, path, &h->args, &n, err) < 0)
 		return (-1);
 	if (n == 0) {		/* as absent: argv is { path } */
-		cfg_strv_free(h->args);
+		strv_free(h->args);
 		h->args = NULL;
 	}
 	return (0);
@@ -216,8 +216,8 @@ oci_hooks_free(struct oci_hooks *hs)
 	for (k = 0; k < OCI_HOOK_KINDS; k++) {
 		for (i = 0; i < hs->n[k]; i++) {
 			free(hs->list[k][i].path);
-			cfg_strv_free(hs->list[k][i].args);
-			cfg_strv_free(hs->list[k][i].env);
+			strv_free(hs->list[k][i].args);
+			strv_free(hs->list[k][i].env);
 		}
 		free(hs->list[k]);
 	}

@@ -58,6 +58,29 @@ def wait_for(cond, timeout, what, interval=0.01):
         time.sleep(interval)
 
 
+
+def caller(interface=""):
+    """call(d, method, **parameters), one call on a new connection to
+    berthd d with its result, and expect_error(name, d, method,
+    **parameters), the same call failing with the error name (the
+    BerthError is returned), for methods named interface + method
+    ("io.berth.Container." and "Start", or "" and the full name)."""
+    # Positional-only: a method's own parameters may be called name,
+    # d or method.
+    def call(d, method, /, **parameters):
+        with d.client(timeout=60) as c:
+            return c.call(interface + method, **parameters)
+
+    def expect_error(ename, d, method, /, **parameters):
+        try:
+            r = call(d, method, **parameters)
+        except berth.BerthError as e:
+            assert e.name == ename, f"{method}: expected {ename}, got {e!r}"
+            return e
+        raise AssertionError(f"{method}{parameters}: expected {ename}, "
+                             f"got {r!r}")
+    return call, expect_error
+
 # --- frames ---------------------------------------------------------------
 
 def frame(obj):

@@ -17,8 +17,7 @@ import tarfile
 
 import msgpack
 
-import berth
-from harness import HEADER, PYTHON, TOP, frame
+from harness import HEADER, PYTHON, TOP, caller, frame
 
 IMAGE = "io.berth.Image"
 CHUNK = 1 << 20
@@ -193,18 +192,7 @@ def save(d, images, fmt=None, compression=None, timeout=120.0):
     return bytes(out)
 
 
-def call(d, method, **parameters):
-    with d.client(timeout=60) as c:
-        return c.call(f"{IMAGE}.{method}", **parameters)
-
-
-def expect_error(name, d, method, **parameters):
-    try:
-        r = call(d, method, **parameters)
-    except berth.BerthError as e:
-        assert e.name == name, f"{method}: expected {name}, got {e!r}"
-        return e
-    raise AssertionError(f"{method}{parameters}: expected {name}, got {r!r}")
+call, expect_error = caller(IMAGE + ".")
 
 
 def images(d):

@@ -11,24 +11,13 @@ import threading
 import time
 
 import berth
-from harness import Daemon, cgroup_dirs, wait_for, need_root
+from harness import Daemon, caller, cgroup_dirs, wait_for, need_root
 from image_harness import busybox, load
 
 C = "io.berth.Container."
 
 
-def call(d, method, **parameters):
-    with d.client(timeout=60) as c:
-        return c.call(C + method, **parameters)
-
-
-def expect_error(ename, d, method, **parameters):
-    try:
-        r = call(d, method, **parameters)
-    except berth.BerthError as e:
-        assert e.name == ename, f"{method}: expected {ename}, got {e!r}"
-        return e
-    raise AssertionError(f"{method}{parameters}: expected {ename}, got {r}")
+call, expect_error = caller(C)
 
 
 def create(d, cmd, name=None, **config):

@@ -540,6 +540,23 @@ def test_volume_rm_while_an_earlier_removal_runs(ctx):
             subprocess.run(["rm", "-rf", os.path.join(vols, ".trash-big")])
 
 
+def copying(b, name):
+    """Wait for a copy-up into volume name to have begun (its _staging
+    made); the path of _staging."""
+    staging = os.path.join(b.root, "volumes", name, "_staging")
+    wait_for(lambda: os.path.isdir(staging), 30, f"the copy into {name}")
+    return staging
+
+
+def kill_during_copy(b, cid):
+    """Kill a container whose copy-up runs (over the protocol: no CLI to
+    start first), and check that the kill did cut the copy short."""
+    with b.d.client() as c:
+        c.call("io.berth.Container.Kill", container=cid)
+    wait_for(lambda: f"{cid[:12]}: copy-up cancelled" in b.d.log(), 30,
+             "the copy-up to be cancelled")
+
+
 def test_two_starts_on_one_new_volume_share_one_copy(ctx):
     with Volumes(ctx) as b:
         img = image_with_files(b, "bigdata:latest", 4000)
@@ -558,20 +575,22 @@ def test_two_starts_on_one_new_volume_share_one_copy(ctx):
                 assert out.decode().strip() == "4000", (attempt, out)
             for i in ids:
                 b.ok("rm", i)
-        # The first start is killed during its copy: the one waiting
-        # copies itself, and sees all of it.
+        # The first start is killed during its copy, while the second
+        # waits for it: the one waiting copies itself, and sees all of
+        # it.
         big = image_with_files(b, "bigger:latest", 20000)
         ids = [b.ok("create", "-v", "sv9:/data", big, "sh", "-c",
                     "ls /data | wc -l").strip() for _ in range(2)]
         first = subprocess.Popen([ctx.berth, "-H", b.d.address, "start",
                                   ids[0]], stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE)
-        time.sleep(0.2)
+        copying(b, "sv9")
         second = subprocess.Popen([ctx.berth, "-H", b.d.address, "start",
                                    "-a", ids[1]], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE)
-        time.sleep(0.2)
-        b.run("kill", ids[0])
+        wait_for(lambda: f"{ids[1][:12]}: waits for the copy-up into sv9"
+                 in b.d.log(), 30, "the second start to wait")
+        kill_during_copy(b, ids[0])
         first.communicate(timeout=60)
         out, err = second.communicate(timeout=60)
         assert second.returncode == 0, err
@@ -603,12 +622,13 @@ def test_copy_up_is_atomic_and_happens_once(ctx):
                    "ls /data | wc -l").strip()
         p = subprocess.Popen([ctx.berth, "-H", b.d.address, "start", cid],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(0.3)
-        b.run("kill", cid)
+        staging = copying(b, "pv")
+        kill_during_copy(b, cid)
         p.communicate(timeout=60)
         data = b.vol("pv")["Mountpoint"]
-        n = len(os.listdir(data))
-        assert n in (0, 20000), n
+        # Cut short: what was copied stays in _staging, _data is empty.
+        assert os.listdir(data) == [], len(os.listdir(data))
+        assert os.path.isdir(staging)
         b.ok("start", cid)
         b.ok("wait", cid)
         assert b.ok("logs", cid).split()[-1] == "20000"

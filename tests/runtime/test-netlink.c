@@ -254,25 +254,25 @@ test_links_by_prefix(void)
 	CHECK(rt_nl_links(nl, "vtest", &names, &err) == 0);
 	CHECK(count_names(names) == 1);
 	CHECK(has_name(names, VETH));
-	rt_nl_names_free(names);
+	strv_free(names);
 
 	CHECK(rt_nl_links(nl, "", &names, &err) == 0);
 	CHECK(has_name(names, "lo"));
 	CHECK(has_name(names, BRIDGE));
 	CHECK(has_name(names, VETH));
 	CHECK(!has_name(names, PEER));
-	rt_nl_names_free(names);
+	strv_free(names);
 
 	/* Nothing matching is an empty list, not NULL. */
 	names = NULL;
 	CHECK(rt_nl_links(nl, "nomatch", &names, &err) == 0);
 	CHECK(names != NULL && names[0] == NULL);
-	rt_nl_names_free(names);
+	strv_free(names);
 
 	CHECK(rt_nl_links(nl2, "", &names, &err) == 0);
 	CHECK(count_names(names) == 2);
 	CHECK(has_name(names, "lo") && has_name(names, PEER));
-	rt_nl_names_free(names);
+	strv_free(names);
 	berth_error_clear(&err);
 }
 
@@ -372,10 +372,10 @@ test_bad_names_refused(void)
 	/* Nothing of the refused ones was made. */
 	CHECK(rt_nl_links(nl, "vtest2", &names, &err) == 0);
 	CHECK(count_names(names) == 0);
-	rt_nl_names_free(names);
+	strv_free(names);
 	CHECK(rt_nl_links(nl, "abcdefghijklm", &names, &err) == 0);
 	CHECK(count_names(names) == 0);
-	rt_nl_names_free(names);
+	strv_free(names);
 	berth_error_clear(&err);
 }
 
@@ -435,7 +435,7 @@ test_many_links_dump(void)
 	CHECK(rt_nl_links(nl, "vmany", &names, &err) == 0);
 	CHECK(count_names(names) == 2 * MANY);
 	CHECK(has_name(names, "vmany0a") && has_name(names, "vmany0b"));
-	rt_nl_names_free(names);
+	strv_free(names);
 	for (i = 0; i < MANY; i++) {
 		snprintf(name, sizeof(name), "vmany%da", i);
 		CHECK(rt_nl_link_del(nl, name, &err) == 0);
@@ -443,7 +443,7 @@ test_many_links_dump(void)
 	names = NULL;
 	CHECK(rt_nl_links(nl, "vmany", &names, &err) == 0);
 	CHECK(count_names(names) == 0);
-	rt_nl_names_free(names);
+	strv_free(names);
 	if (berth_error_isset(&err))
 		fprintf(stderr, "# %s\n", berth_error_message(&err));
 	berth_error_clear(&err);

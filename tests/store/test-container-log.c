@@ -304,7 +304,7 @@ log_compressed_segments_read_transparently(void)
 	for (i = 0; i < n; i++)
 		CHECK(log_compress_segment(dfd, names[i], &err) == 0);
 	log_hold_rotation(w, false);
-	log_names_free(names);
+	strv_free(names);
 	CHECK(exists(dfd, "c.log.1.zst") && !exists(dfd, "c.log.1") &&
 	    !exists(dfd, "c.log.3.zst.tmp"));
 	/* Nothing new until the writer rotates again. */
@@ -320,7 +320,7 @@ log_compressed_segments_read_transparently(void)
 	CHECK(exists(dfd, "c.log.2.zst") && exists(dfd, "c.log.1") &&
 	    !exists(dfd, "c.log.1.zst"));
 	CHECK(log_rotated_pending(w, &names, &n, &err) == 0 && n == 1);
-	log_names_free(names);
+	strv_free(names);
 	/* Held rotation lets the active segment grow. */
 	log_hold_rotation(w, true);
 	CHECK(write_lines(w, 13, 20) == 0);
