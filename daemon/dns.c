@@ -63,15 +63,28 @@ struct dns_listener {
 	int				 nforwards;
 	bool				 queued;	/* evdns kept a reply */
 	bool				 local;		/* never forward */
-	struct evdns_base		*upstream;	/* its own, or NULL:
+	struct evdns_base		*upstream;	/* a set's, or NULL:
 							 * the server's */
 	bool				 gone;		/* unlistened */
 	LIST_HEAD(, dns_query)		 queries;	/* on upstreams */
 	LIST_ENTRY(dns_listener)	 entry;
 };
 
+/*
+ * A resolver for one list of nameservers (containers' --dns), shared by
+ * the listeners that name the same list and kept until the server goes:
+ * freeing an evdns_base while the loop runs can leave evdns's own
+ * nameserver probes calling back into it (libevent issues 602, 1506).
+ */
+struct dns_upstream_set {
+	char				*key;		/* "a,b,c" */
+	struct evdns_base		*base;
+	LIST_ENTRY(dns_upstream_set)	 entry;
+};
+
 struct dns_server {
 	struct event_base		*base;
+	LIST_HEAD(, dns_upstream_set)	 sets;
 	struct evdns_base		*upstream;
 	dns_lookup_fn			 lookup;
 	dns_reverse_fn			 reverse;
@@ -578,6 +591,7 @@ dns_server_new(struct event_base *base, const char *resolv_conf,
 	s->reverse = reverse;
 	s->arg = arg;
 	LIST_INIT(&s->listeners);
+	LIST_INIT(&s->sets);
 	evdns_set_log_fn(dns_log);
 	/* Not initialised from /etc/resolv.conf: from resolv_conf. */
 	if ((s->upstream = dns_resolver_new(base, err)) == NULL) {
@@ -620,6 +634,7 @@ dns_server_upstreams(const struct dns_server *s)
 void
 dns_server_free(struct dns_server *s)
 {
+	struct dns_upstream_set *set;
 	struct dns_listener *l;
 
 	if (s == NULL)
@@ -628,6 +643,12 @@ dns_server_free(struct dns_server *s)
 		dns_unlisten(l);
 	/* Every forward was cancelled with its listener: nothing is left
 	 * in the base for a free without callbacks to lose. */
+	while ((set = LIST_FIRST(&s->sets)) != NULL) {
+		LIST_REMOVE(set, entry);
+		evdns_base_free(set->base, 0);
+		free(set->key);
+		free(set);
+	}
 	if (s->upstream != NULL)
 		evdns_base_free(s->upstream, 0);
 	free(s);
@@ -710,12 +731,7 @@ dns_unlisten(struct dns_listener *l)
 		return;
 	while ((q = LIST_FIRST(&l->queries)) != NULL)
 		dns_query_abandon(q);
-	/* Its forwards are cancelled (their callbacks, deferred, only free
-	 * their orphans): its own resolver can go. */
-	if (l->upstream != NULL) {
-		evdns_base_free(l->upstream, 0);
-		l->upstream = NULL;
-	}
+	l->upstream = NULL;	/* the server's set keeps it */
 	/* With no request held, this frees the port and closes its
 	 * socket now, unless a reply is still queued for writing: then
 	 * when that is written, and until then the port may still call
@@ -735,24 +751,47 @@ int
 dns_listener_set_upstreams(struct dns_listener *l, const char *const *addrs,
     size_t n, struct berth_error *err)
 {
-	struct evdns_base *r;
+	struct dns_server *s = l->server;
+	struct dns_upstream_set *set;
+	char key[1024] = "";
 	size_t i;
 
 	if (n == 0 || l->queries.lh_first != NULL)
 		return (0);	/* the server's, or not while forwarding */
-	if ((r = dns_resolver_new(l->server->base, err)) == NULL)
-		return (-1);
 	for (i = 0; i < n; i++)
-		if (evdns_base_nameserver_ip_add(r, addrs[i]) != 0) {
-			evdns_base_free(r, 0);
+		if (strlen(key) + strlen(addrs[i]) + 2 > sizeof(key))
+			return (berth_error_set(err, BERTH_E_INVALID_PARAM, 0,
+			    "dns: too many nameservers"));
+		else
+			snprintf(key + strlen(key), sizeof(key) - strlen(key),
+			    "%s%s", i > 0 ? "," : "", addrs[i]);
+	LIST_FOREACH(set, &s->sets, entry)
+		if (strcmp(set->key, key) == 0) {
+			l->upstream = set->base;
+			return (0);
+		}
+	if ((set = calloc(1, sizeof(*set))) == NULL ||
+	    (set->key = strdup(key)) == NULL) {
+		free(set);
+		return (berth_error_sys(err, "dns"));
+	}
+	if ((set->base = dns_resolver_new(s->base, err)) == NULL)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (evdns_base_nameserver_ip_add(set->base, addrs[i]) != 0) {
 			berth_error_set(err, BERTH_E_INVALID_PARAM, 0, "dns: "
 			    "bad nameserver '%s'", addrs[i]);
-			return (-1);
+			goto fail;
 		}
-	if (l->upstream != NULL)
-		evdns_base_free(l->upstream, 0);
-	l->upstream = r;
+	LIST_INSERT_HEAD(&s->sets, set, entry);
+	l->upstream = set->base;
 	return (0);
+fail:
+	if (set->base != NULL)
+		evdns_base_free(set->base, 0);
+	free(set->key);
+	free(set);
+	return (-1);
 }
 
 void

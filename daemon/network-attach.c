@@ -73,7 +73,7 @@ static int
 write_file(struct container *c, const char *name, const char *text,
     char *path, size_t size, struct berth_error *err)
 {
-	char tmp[4096];
+	char tmp[4096 + sizeof(".tmp")];
 	size_t len = strlen(text);
 	int fd;
 
@@ -179,14 +179,42 @@ text_free(struct text *t)
 	t->buf = NULL;
 }
 
-/* NAME:IP or NAME=IP (--add-host): "IP\tNAME"; host-gateway is the
- * default bridge's gateway, as Docker's host-gateway-ip. */
+/* The end of every file bound over /etc/NAME: close t, write it as the
+ * container's NAME, bind that over /etc/NAME; t is freed either way. */
 static int
-extra_hosts(struct container *c, FILE *f, struct berth_error *err)
+text_install(struct container *c, struct rt_spec *spec, struct text *t,
+    const char *name, struct berth_error *err)
+{
+	char path[4096], dst[64];
+	int rc = -1;
+
+	text_close(t);
+	if (t->buf == NULL) {
+		berth_error_sys(err, "%s", name);
+		goto out;
+	}
+	snprintf(dst, sizeof(dst), "/etc/%s", name);
+	if (write_file(c, name, t->buf, path, sizeof(path), err) < 0 ||
+	    bind_file(spec, dst, path, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	text_free(t);
+	return (rc);
+}
+
+/*
+ * NAME:IP or NAME=IP (--add-host): "IP\tNAME".  host-gateway is an
+ * address of the host's the container reaches: its first network's
+ * gateway (the host's end of that bridge, there while it runs), or
+ * 127.0.0.1 with the host's network.  Docker's is docker0's address,
+ * which berth's default bridge only has while something uses it.
+ */
+static int
+extra_hosts(struct container *c, FILE *f, const char *host_gw,
+    struct berth_error *err)
 {
 	struct in6_addr a6;
-	struct network *n;
-	char gw[INET_ADDRSTRLEN];
 	const char *ip;
 	json_t *v;
 	size_t i, len;
@@ -199,9 +227,8 @@ extra_hosts(struct container *c, FILE *f, struct berth_error *err)
 			goto bad;
 		len = (size_t)(sep - s);
 		ip = sep + 1;
-		if (strcmp(ip, "host-gateway") == 0 && network_find(c->d,
-		    NET_DEFAULT, &n, NULL) == 0)
-			ip = inet_ntop(AF_INET, &n->gateway, gw, sizeof(gw));
+		if (strcmp(ip, "host-gateway") == 0)
+			ip = host_gw;
 		if (len == 0 || strcspn(s, " \t\r\n") < len ||
 		    (inet_pton(AF_INET, ip, &a6) != 1 &&
 		    inet_pton(AF_INET6, ip, &a6) != 1))
@@ -216,13 +243,33 @@ bad:
 	return (0);
 }
 
+/* What host-gateway means for c (see extra_hosts). */
+static const char *
+host_gateway(struct container *c, bool host_mode, char *buf, size_t size)
+{
+	struct network *n;
+	const char *key;
+	json_t *ep;
+
+	if (host_mode)
+		return ("127.0.0.1");
+	json_object_foreach(endpoints_of(c), key, ep)
+		if (json_is_true(json_object_get(ep, "route")) ||
+		    json_object_size(endpoints_of(c)) == 1)
+			return (json_string_value(json_object_get(ep,
+			    "gateway")));
+	/* None: nothing is reachable; what Docker writes. */
+	if (network_find(c->d, NET_DEFAULT, &n, NULL) == 0)
+		return (inet_ntop(AF_INET, &n->gateway, buf, size));
+	return ("172.17.0.1");
+}
+
 static int
 hosts_file(struct container *c, struct rt_spec *spec, const char *addr,
     bool host_mode, struct berth_error *err)
 {
+	char gw[INET_ADDRSTRLEN];
 	struct text t;
-	char path[4096];
-	int rc = -1;
 
 	if (text_open(&t, err) < 0)
 		return (-1);
@@ -237,22 +284,15 @@ hosts_file(struct container *c, struct rt_spec *spec, const char *addr,
 		    "ff00::0\tip6-mcastprefix\n"
 		    "ff02::1\tip6-allnodes\n"
 		    "ff02::2\tip6-allrouters\n", t.f);
-	if (extra_hosts(c, t.f, err) < 0)
+	if (extra_hosts(c, t.f, host_gateway(c, host_mode, gw, sizeof(gw)),
+	    err) < 0)
 		goto out;
 	if (addr != NULL)
 		fprintf(t.f, "%s\t%s\n", addr, spec->hostname);
-	text_close(&t);
-	if (t.buf == NULL) {
-		berth_error_sys(err, "hosts");
-		goto out;
-	}
-	if (write_file(c, "hosts", t.buf, path, sizeof(path), err) < 0 ||
-	    bind_file(spec, "/etc/hosts", path, err) < 0)
-		goto out;
-	rc = 0;
+	return (text_install(c, spec, &t, "hosts", err));
 out:
 	text_free(&t);
-	return (rc);
+	return (-1);
 }
 
 static bool
@@ -303,8 +343,8 @@ resolv_file(struct container *c, struct rt_spec *spec, bool embedded,
 	    host_resolvers(c->d->cfg.resolv_conf);
 	json_t *dns = host_setting(c, "dns"), *search =
 	    host_setting(c, "dns_search"), *v;
-	char path[4096], *line, *save = NULL;
-	int servers = 0, rc = -1;
+	char *line, *save = NULL;
+	int servers = 0;
 	struct text t;
 	size_t i;
 
@@ -350,18 +390,7 @@ resolv_file(struct container *c, struct rt_spec *spec, bool embedded,
 		fputs("options ndots:0\n", t.f);
 	else if (servers == 0 && !host_mode)
 		fputs("nameserver 8.8.8.8\nnameserver 8.8.4.4\n", t.f);
-	text_close(&t);
-	if (t.buf == NULL) {
-		berth_error_sys(err, "resolv.conf");
-		goto out;
-	}
-	if (write_file(c, "resolv.conf", t.buf, path, sizeof(path), err) < 0 ||
-	    bind_file(spec, "/etc/resolv.conf", path, err) < 0)
-		goto out;
-	rc = 0;
-out:
-	text_free(&t);
-	return (rc);
+	return (text_install(c, spec, &t, "resolv.conf", err));
 }
 
 /*
@@ -410,13 +439,12 @@ static int
 hostname_file(struct container *c, struct rt_spec *spec,
     struct berth_error *err)
 {
-	char path[4096], line[300];
+	struct text t;
 
-	snprintf(line, sizeof(line), "%s\n", spec->hostname);
-	if (write_file(c, "hostname", line, path, sizeof(path), err) < 0 ||
-	    bind_file(spec, "/etc/hostname", path, err) < 0)
+	if (text_open(&t, err) < 0)
 		return (-1);
-	return (0);
+	fprintf(t.f, "%s\n", spec->hostname);
+	return (text_install(c, spec, &t, "hostname", err));
 }
 
 /* ---- endpoints ------------------------------------------------------ */
@@ -1084,6 +1112,24 @@ network_container_setup(struct container *c, struct rt_spec *spec,
 	return (0);
 }
 
+/* Does a container that joined c's namespace (container:c) still hold
+ * it?  Then c's interfaces do not go with it by themselves. */
+static bool
+netns_shared(struct container *c)
+{
+	struct container *o;
+	char mode[CTR_ID_LEN + 16];
+
+	snprintf(mode, sizeof(mode), "container:%s", c->id);
+	TAILQ_FOREACH(o, &c->d->containers, entry)
+		if (o != c && (o->state == CTR_RUNNING || o->start != NULL) &&
+		    strcmp(json_string_value(json_object_get(o->net_state,
+		    "mode")) != NULL ? json_string_value(json_object_get(
+		    o->net_state, "mode")) : "", mode) == 0)
+			return (true);
+	return (false);
+}
+
 void
 network_container_teardown(struct container *c)
 {
@@ -1107,9 +1153,11 @@ network_container_teardown(struct container *c)
 		c->dns = NULL;
 	}
 	if (c->net_state != NULL) {
+		bool shared = netns_shared(c);
+
 		unpublish(c, NULL);
 		json_object_foreach_safe(endpoints_of(c), tmp, key, ep) {
-			endpoint_down(c, key, ep, false);
+			endpoint_down(c, key, ep, shared);
 			json_object_del(endpoints_of(c), key);
 		}
 	}
@@ -1241,8 +1289,17 @@ network_container_disconnect(struct container *c, struct network *n,
 		    rt_nl_route_add_default(inside, gw, json_string_value(
 		    json_object_get(o, "ifname")), err) < 0)
 			rc = -1;
-		else
+		else {
+			struct in_addr to;
+
 			json_object_set_new(o, "route", json_true());
+			/* Its published ports follow the way out (Docker
+			 * maps them onto the new gateway endpoint). */
+			if (inet_pton(AF_INET, json_string_value(
+			    json_object_get(o, "address")), &to) == 1 &&
+			    publish(c, to, err) < 0)
+				rc = -1;
+		}
 		rt_nl_close(inside);
 		break;
 	}

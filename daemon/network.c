@@ -426,6 +426,23 @@ cmp_u32(const void *a, const void *b)
 	return (x < y ? -1 : x > y);
 }
 
+/* The first host address from h to last that is neither in used
+ * (sorted) nor the gateway; last + 1 if none. */
+static uint32_t
+free_after(const uint32_t *used, size_t nused, uint32_t h, uint32_t last,
+    struct in_addr gw)
+{
+	size_t i = 0;
+
+	for (; h <= last; h++) {
+		while (i < nused && used[i] < h)
+			i++;
+		if (htonl(h) != gw.s_addr && (i == nused || used[i] != h))
+			return (h);
+	}
+	return (last + 1);
+}
+
 int
 network_lease(struct daemon *d, struct network *n, const char *container,
     const char *want, const char *ifname, struct in_addr *out,
@@ -467,13 +484,16 @@ network_lease(struct daemon *d, struct network *n, const char *container,
 			if (inet_pton(AF_INET, eps[i].address, &a) == 1)
 				used[nused++] = ntohl(a.s_addr);
 		qsort(used, nused, sizeof(*used), cmp_u32);
-		for (h = first, i = 0; h <= last; h++) {
-			while (i < nused && used[i] < h)
-				i++;
-			if (htonl(h) != n->gateway.s_addr &&
-			    (i == nused || used[i] != h))
-				break;
-		}
+		/* The next free one after the last given, as Docker's: an
+		 * address (and its MAC) just released is not handed out at
+		 * once, while its old veth may still be on the bridge. */
+		if (n->next_host < first || n->next_host > last)
+			n->next_host = first;
+		h = free_after(used, nused, n->next_host, last, n->gateway);
+		if (h > last)
+			h = free_after(used, nused, first, last, n->gateway);
+		if (h <= last)
+			n->next_host = h + 1;
 		a.s_addr = htonl(h);
 		if (h > last) {
 			berth_error_set(err, NET_E_ADDRESS, 0, "no available "

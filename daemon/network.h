@@ -54,6 +54,7 @@ struct network {
 	int64_t			 created;
 	int			 users;		/* live endpoints */
 	bool			 up;		/* bridge and rules there */
+	uint32_t		 next_host;	/* where leases go on from */
 	struct event		*linger;	/* down once unused */
 	struct daemon		*d;
 };
