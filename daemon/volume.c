@@ -144,8 +144,15 @@ volumes_init(struct daemon *d, struct berth_error *err)
 	nids = 0;
 	TAILQ_FOREACH(c, &d->containers, entry)
 		ids[nids++] = c->id;
-	if (volume_users_keep(db, ids, nids, err) < 0 ||
-	    volume_list(db, &vols, &n, err) < 0)
+	if (volume_users_keep(db, ids, nids, err) < 0)
+		goto out;
+	if ((i = (size_t)volume_restore_removals(db, d->cfg.root, err)) ==
+	    (size_t)-1)
+		goto out;
+	if (i > 0)
+		log_info("volume", "%zu removal(s) cut short by a crash undone",
+		    i);
+	if (volume_list(db, &vols, &n, err) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		char trash[VOLUME_TRASH_MAX];

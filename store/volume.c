@@ -506,7 +506,9 @@ int
 volume_remove(struct store_db *db, const char *root, const char *name,
     char trash[VOLUME_TRASH_MAX], struct berth_error *err)
 {
+	char mark[VOLUME_TRASH_MAX + 16];
 	cleanup_close int dfd = -1;
+	int fd = -1;
 	struct volume_mount vm;
 	struct volume v;
 	char **users = NULL;
@@ -552,11 +554,27 @@ volume_remove(struct store_db *db, const char *root, const char *name,
 	 * rename keeps the row. */
 	if (trash_name(trash, err) < 0)
 		goto fail;
+	/* Which volume the trash was, until the commit: a crash between
+	 * the two gives it back (volume_restore_removals). */
+	snprintf(mark, sizeof(mark), VOLUME_REMOVING_PREFIX "%s",
+	    trash + strlen(VOLUME_TRASH_PREFIX));
+	if ((fd = openat(dfd, mark, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
+	    write(fd, name, strlen(name)) != (ssize_t)strlen(name) ||
+	    fsync(fd) < 0) {
+		berth_error_sys(err, "remove volume %s: %s", name, mark);
+		if (fd >= 0)
+			close(fd);
+		(void)unlinkat(dfd, mark, 0);
+		goto fail;
+	}
+	close(fd);
 	if (renameat(dfd, name, dfd, trash) < 0) {
 		trash[0] = '\0';
 		if (errno != ENOENT) {
 			berth_error_sys(err, "remove volume %s: move aside",
 			    name);
+			(void)unlinkat(dfd, mark, 0);
 			goto fail;
 		}
 	}
@@ -564,14 +582,68 @@ volume_remove(struct store_db *db, const char *root, const char *name,
 		if (trash[0] != '\0')
 			(void)renameat(dfd, trash, dfd, name);
 		trash[0] = '\0';
+		(void)unlinkat(dfd, mark, 0);
 		goto fail;
 	}
+	(void)unlinkat(dfd, mark, 0);
 	db_strv_free(users, nusers);
 	return (0);
 fail:
 	db_rollback(db);
 	db_strv_free(users, nusers);
 	return (-1);
+}
+
+int
+volume_restore_removals(struct store_db *db, const char *root,
+    struct berth_error *err)
+{
+	cleanup_close int dfd = -1;
+	cleanup_dir DIR *dp = NULL;
+	struct dirent *de;
+	struct volume v;
+	char name[VOLUME_NAME_MAX + 1], trash[VOLUME_TRASH_MAX + 16];
+	size_t plen = strlen(VOLUME_REMOVING_PREFIX);
+	ssize_t len;
+	int fd, dirfd, restored = 0;
+
+	if (volumes_dir(root, &dfd, err) < 0)
+		return (-1);
+	if ((dirfd = dup(dfd)) < 0 || (dp = fdopendir(dirfd)) == NULL) {
+		if (dirfd >= 0)
+			close(dirfd);
+		return (berth_error_sys(err, "list volumes directory"));
+	}
+	while ((de = readdir(dp)) != NULL) {
+		if (strncmp(de->d_name, VOLUME_REMOVING_PREFIX, plen) != 0)
+			continue;
+		len = -1;
+		if ((fd = openat(dfd, de->d_name, O_RDONLY | O_CLOEXEC |
+		    O_NOFOLLOW)) >= 0) {
+			len = read(fd, name, sizeof(name) - 1);
+			close(fd);
+		}
+		snprintf(trash, sizeof(trash), VOLUME_TRASH_PREFIX "%s",
+		    de->d_name + plen);
+		if (len > 0) {
+			bool row;
+
+			name[len] = '\0';
+			row = volume_name_valid(name) && volume_get(db, name,
+			    &v, err) == 0;
+			if (row)
+				volume_clear(&v);
+			berth_error_clear(err);
+			/* Its row is there (not committed), its directory
+			 * is not: the trash is still it. */
+			if (row && faccessat(dfd, name, F_OK,
+			    AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT &&
+			    renameat(dfd, trash, dfd, name) == 0)
+				restored++;
+		}
+		(void)unlinkat(dfd, de->d_name, 0);
+	}
+	return (restored);
 }
 
 int

@@ -27,6 +27,8 @@
 /* A removed volume's directory, renamed aside for a helper to remove:
  * the prefix and random hex (a name never used twice). */
 #define VOLUME_TRASH_PREFIX	".trash-"
+/* Beside a removal's trash until it is committed: the volume's name. */
+#define VOLUME_REMOVING_PREFIX	".removing-"
 #define VOLUME_TRASH_MAX	(sizeof(VOLUME_TRASH_PREFIX) + 32)
 /* Beside _data: where a copy-up fills a new directory before it is
  * renamed onto the empty _data, and the mark that the volume was
@@ -117,6 +119,11 @@ int	volume_remove(struct store_db *db, const char *root, const char *name,
 
 /* A row whose directory is gone (a removal a crash cut between its
  * rename and its commit) gets an empty one again. */
+/* At start-up, before anything else looks at the directories: a
+ * removal a crash cut before its commit gets its directory back.  How
+ * many were, or -1. */
+int	volume_restore_removals(struct store_db *db, const char *root,
+	    struct berth_error *err);
 int	volume_dirs_repair(const char *root, const char *name,
 	    struct berth_error *err);
 /* Directories under ROOT/volumes that no row names (trash, or a create

@@ -241,6 +241,54 @@ failed_move_aside_keeps_the_row(void)
 	db_close(db);
 }
 
+/* A crash between a removal's move aside and its commit: the row is
+ * there, the directory in the trash; the next start gives it back.  A
+ * committed removal's marker (no row) gives nothing back. */
+static void
+uncommitted_removal_is_undone(void)
+{
+	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
+	struct store_db *db = fresh();
+	struct volume v = { .name = "kept" };
+	char from[300], to[300];
+	bool created;
+	FILE *f;
+
+	CHECK(volume_create(db, root, &v, &created, &err) == 0);
+	snprintf(from, sizeof(from), "%s/volumes/kept/_data/file", root);
+	CHECK((f = fopen(from, "w")) != NULL && fclose(f) == 0);
+	/* What volume_remove leaves when killed before db_commit. */
+	snprintf(to, sizeof(to), "%s/volumes/.removing-0a1b", root);
+	CHECK((f = fopen(to, "w")) != NULL && fputs("kept", f) >= 0 &&
+	    fclose(f) == 0);
+	snprintf(from, sizeof(from), "%s/volumes/kept", root);
+	snprintf(to, sizeof(to), "%s/volumes/.trash-0a1b", root);
+	CHECK(rename(from, to) == 0);
+	/* And a committed one: marker and trash, no row. */
+	snprintf(to, sizeof(to), "%s/volumes/.removing-ffff", root);
+	CHECK((f = fopen(to, "w")) != NULL && fputs("gone", f) >= 0 &&
+	    fclose(f) == 0);
+	snprintf(to, sizeof(to), "%s/volumes/.trash-ffff", root);
+	CHECK(mkdir(to, 0700) == 0);
+	CHECK(volume_restore_removals(db, root, &err) == 1);
+	CHECK(exists("volumes/kept/_data/file"));
+	CHECK(!exists("volumes/.trash-0a1b"));
+	CHECK(!exists("volumes/.removing-0a1b"));
+	CHECK(!exists("volumes/.removing-ffff"));
+	CHECK(exists("volumes/.trash-ffff"));	/* for the sweep */
+	CHECK(!exists("volumes/gone"));
+	/* A real removal leaves no marker. */
+	{
+		char trash[VOLUME_TRASH_MAX];
+
+		CHECK(volume_remove(db, root, "kept", trash, &err) == 0);
+		snprintf(to, sizeof(to), "volumes/.removing-%s",
+		    trash + strlen(VOLUME_TRASH_PREFIX));
+		CHECK(!exists(to));
+	}
+	db_close(db);
+}
+
 /* A bind of _data onto itself keeps st_dev; the root given as
  * "ROOT//." still finds it mounted, and unmounts it. */
 static void
@@ -420,6 +468,7 @@ main(void)
 	RUN(create_is_idempotent_and_leaves_nothing_on_failure);
 	RUN(users_keep_a_volume_from_removal);
 	RUN(failed_move_aside_keeps_the_row);
+	RUN(uncommitted_removal_is_undone);
 	RUN(mounted_whatever_the_root_s_spelling);
 	RUN(staged_copy_is_atomic_and_marked);
 	RUN(copy_tree_keeps_owners_modes_links_and_devices);
