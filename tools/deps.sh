@@ -16,8 +16,10 @@ PKGS="$PKGS libmnl-dev libnftables-dev"
 PKGS="$PKGS libedit-dev"
 # tests: the test runner and Python client, setpriv (util-linux),
 # systemd-socket-activate (systemd), groupadd (passwd), ps (procps),
-# ip (iproute2: the network namespaces tests run berthd in)
+# ip (iproute2: the network namespaces tests run berthd in), nft
+# (nftables: the tests read berth's table back and make one of their own)
 PKGS="$PKGS python3 python3-msgpack util-linux systemd passwd procps iproute2"
+PKGS="$PKGS nftables"
 # runtime tests: a rootfs from Debian's static busybox; runc to compare with
 PKGS="$PKGS busybox-static runc"
 # image tests: skopeo reads and writes what berth saves and loads
