@@ -10,6 +10,7 @@
 #include "cleanup.h"
 #include "container.h"
 #include "image.h"
+#include "objects.h"
 
 static const struct args_flag cmd_no_flags[] = {
 	{ NULL, 0, NULL, NULL }
@@ -637,50 +638,20 @@ cmd_container_prune_exec(struct cmd_ctx *ctx, const struct args *args)
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	cleanup_reply struct berth_reply reply = BERTH_REPLY_INIT;
 	cleanup_client struct berth_client *c = NULL;
-	cleanup_json json_t *params = NULL, *p = NULL;
-	const json_t *list, *row;
-	const char *state, *id;
-	size_t i;
-	int deleted = 0;
+	cleanup_json json_t *p = json_object();
 
 	if (!args_has(args, "force") && !cli_confirm(ctx,
 	    "WARNING! This will remove all stopped containers."))
 		return (CLI_EXIT_OK);
-	if ((p = json_pack("{s:b}", "all", 1)) == NULL)
+	if (p == NULL)
 		return (CLI_EXIT_ENGINE);
 	if (cli_connect(ctx, &c, &err) < 0)
 		return (cli_fail(ctx, &err));
-	if (container_call(c, "io.berth.Container.List", p, &reply, &err) < 0)
+	if (container_call(c, "io.berth.Container.Prune", p, &reply,
+	    &err) < 0)
 		return (cli_fail_reply(ctx, &reply, &err));
-	if ((params = jsonmp_from_msgpack(reply.parameters, &err)) == NULL)
-		return (cli_fail(ctx, &err));
-	list = json_object_get(params, "containers");
-	json_array_foreach(list, i, row) {
-		cleanup_json json_t *rp = NULL;
-
-		state = json_string_value(json_object_get(row, "state"));
-		id = json_string_value(json_object_get(row, "id"));
-		if (state == NULL || id == NULL || (strcmp(state, "exited") !=
-		    0 && strcmp(state, "created") != 0 && strcmp(state,
-		    "dead") != 0))
-			continue;
-		if ((rp = container_params(id, NULL, NULL)) == NULL)
-			return (CLI_EXIT_ENGINE);
-		if (container_call(c, "io.berth.Container.Remove", rp, &reply,
-		    &err) < 0) {
-			if (!reply.error)
-				return (cli_fail(ctx, &err));
-			/* Started or removed meanwhile: not ours to report. */
-			continue;
-		}
-		if (deleted++ == 0)
-			fprintf(ctx->out, "Deleted Containers:\n");
-		fprintf(ctx->out, "%s\n", id);
-	}
-	if (deleted > 0)
-		fprintf(ctx->out, "\n");
-	fprintf(ctx->out, "Total reclaimed space: 0B\n");
-	fflush(ctx->out);
+	object_print_deleted(ctx, &reply, "Containers");
+	object_print_reclaimed(ctx, &reply);
 	return (CLI_EXIT_OK);
 }
 

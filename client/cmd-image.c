@@ -11,6 +11,7 @@
 #include "cleanup.h"
 #include "image.h"
 #include "listing.h"
+#include "objects.h"
 
 /* Parameters packed from up to four string/bool pairs. */
 struct image_params {
@@ -343,7 +344,6 @@ cmd_image_prune_exec(struct cmd_ctx *ctx, const struct args *args)
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
 	cleanup_reply struct berth_reply reply = BERTH_REPLY_INIT;
 	cleanup_client struct berth_client *c = NULL;
-	cleanup_free char *space = NULL;
 	const msgpack_object *u, *d;
 	struct image_params p = { .n = 0 };
 	bool all = args_has(args, "all");
@@ -369,11 +369,7 @@ cmd_image_prune_exec(struct cmd_ctx *ctx, const struct args *args)
 		print_list(ctx->out, reply.parameters, "deleted", "deleted: ");
 		fprintf(ctx->out, "\n");
 	}
-	space = fmt_human_size((double)image_int(reply.parameters,
-	    "space_reclaimed", 0), 4);
-	fprintf(ctx->out, "Total reclaimed space: %s\n",
-	    space != NULL ? space : "?");
-	fflush(ctx->out);
+	object_print_reclaimed(ctx, &reply);
 	return (CLI_EXIT_OK);
 }
 

@@ -265,3 +265,17 @@ object_print_deleted(struct cmd_ctx *ctx, const struct berth_reply *reply,
 	}
 	fprintf(ctx->out, "\n");
 }
+
+void
+object_print_reclaimed(struct cmd_ctx *ctx, const struct berth_reply *reply)
+{
+	const msgpack_object *o = berth_map_get(reply->parameters,
+	    "space_reclaimed");
+	cleanup_free char *space = fmt_human_size(o != NULL &&
+	    o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (double)o->via.u64 :
+	    0, 4);
+
+	fprintf(ctx->out, "Total reclaimed space: %s\n",
+	    space != NULL ? space : "?");
+	fflush(ctx->out);
+}

@@ -294,8 +294,7 @@ cmd_volume_prune_exec(struct cmd_ctx *ctx, const struct args *args)
 	    &volume_kind, c, "io.berth.Volume.Prune", p, &reply)) != 0)
 		return (rc);
 	object_print_deleted(ctx, &reply, "Volumes");
-	fprintf(ctx->out, "Total reclaimed space: 0B\n");
-	fflush(ctx->out);
+	object_print_reclaimed(ctx, &reply);
 	return (CLI_EXIT_OK);
 }
 

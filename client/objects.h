@@ -75,5 +75,9 @@ int	object_rm(struct cmd_ctx *ctx, const struct object_kind *k,
  * when none went). */
 void	object_print_deleted(struct cmd_ctx *ctx,
 	    const struct berth_reply *reply, const char *title);
+/* prune's last line: "Total reclaimed space: " and the reply's
+ * space_reclaimed in Docker's units. */
+void	object_print_reclaimed(struct cmd_ctx *ctx,
+	    const struct berth_reply *reply);
 
 #endif

@@ -17,7 +17,9 @@
 #include "message.h"
 #include "network.h"
 #include "peer.h"
+#include "prune.h"
 #include "reference.h"
+#include "strv.h"
 #include "volume.h"
 
 static int
@@ -286,6 +288,44 @@ container_api_remove(struct daemon *d, struct peer *p,
 		return (container_wait(c, p, WAIT_REMOVED, true, err));
 	msgpack_pack_map(pk, 0);
 	return (0);
+}
+
+/* Docker's container prune: the stopped ones, their files removed and
+ * measured by helpers (prune.h). */
+int
+container_api_prune(struct daemon *d, struct peer *p,
+    const struct call *call, msgpack_packer *pk, struct berth_error *err)
+{
+	cleanup_json json_t *deleted = json_array();
+	struct container *c, *next;
+	char **trash = NULL, dir[4096];
+	size_t n = 0, ntrash = 0;
+	int rc;
+
+	(void)call;
+	TAILQ_FOREACH(c, &d->containers, entry)
+		n++;
+	if (deleted == NULL || (trash = calloc(n + 1, sizeof(*trash))) ==
+	    NULL || containers_dir(d, dir, sizeof(dir)) < 0) {
+		free(trash);
+		return (berth_error_sys(err, "prune containers"));
+	}
+	for (c = TAILQ_FIRST(&d->containers); c != NULL; c = next) {
+		cleanup_error struct berth_error e2 = BERTH_ERROR_INIT;
+		char id[CTR_ID_LEN + 1], t[CTR_TRASH_MAX];
+
+		next = TAILQ_NEXT(c, entry);
+		memcpy(id, c->id, sizeof(id));
+		/* Running, starting or restarting: skipped; c is gone after
+		 * a removal. */
+		if (container_remove_aside(c, t, &e2) < 0)
+			continue;
+		json_array_append_new(deleted, json_string(id));
+		prune_add_trash(trash, &ntrash, "container", t);
+	}
+	rc = prune_reply(d, p, "container", dir, deleted, trash, ntrash, pk);
+	strv_free(trash);
+	return (rc);
 }
 
 /* ---- List, Inspect ------------------------------------------------- */

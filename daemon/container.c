@@ -471,7 +471,7 @@ schedule_restart(struct container *c, int delay_ms)
 
 /* ---- create ------------------------------------------------------- */
 
-static int
+int
 containers_dir(struct daemon *d, char *buf, size_t size)
 {
 	int n = snprintf(buf, size, "%s/containers", d->cfg.root);
@@ -699,7 +699,8 @@ release_running(struct container *c)
 	}
 }
 
-static int remove_now(struct container *c, struct berth_error *err);
+static int remove_now(struct container *c, char trash[CTR_TRASH_MAX],
+    struct berth_error *err);
 
 /* The init exited (status from waitid), or never started. */
 void
@@ -747,7 +748,7 @@ container_exited(struct container *c, int code, const char *why)
 		schedule_restart(c, -1);
 	/* c is gone after remove_now, unless its row could not go. */
 	if ((c->removing || json_is_true(json_object_get(json_object_get(
-	    c->config, "host"), "auto_remove"))) && remove_now(c, &err) < 0)
+	    c->config, "host"), "auto_remove"))) && remove_now(c, NULL, &err) < 0)
 		log_error("container", "%s", berth_error_message(&err));
 	daemon_idle_check(d);
 }
@@ -921,26 +922,44 @@ container_stop(struct container *c, int timeout, int sig,
 
 /* ---- remove ------------------------------------------------------- */
 
-/* berthd --helper tree-remove: {dir, name}: a removed container's
- * files, renamed aside, which can take long for a big upper layer. */
+/* berthd --helper tree-remove: {dir, names}: removed containers' or
+ * volumes' files, renamed aside, which can take long for a big tree.
+ * Replies {freed} (bytes given back), and {error} with the first failure:
+ * the others are still removed. */
 int
 tree_remove_child(const msgpack_object *args, struct job_child *jc,
     msgpack_packer *pk, struct berth_error *err)
 {
+	const msgpack_object *names = msgpack_map_get(args, "names");
+	cleanup_error struct berth_error first = BERTH_ERROR_INIT;
 	char dir[4096], name[256];
+	uint64_t freed = 0;
+	uint32_t i;
 
 	(void)jc;
 	if (!msgpack_str_copy(msgpack_map_get(args, "dir"), dir,
-	    sizeof(dir)) ||
-	    !msgpack_str_copy(msgpack_map_get(args, "name"), name,
-	    sizeof(name)))
+	    sizeof(dir)) || names == NULL ||
+	    names->type != MSGPACK_OBJECT_ARRAY)
 		return (berth_error_set(err, BERTH_E_INTERNAL, 0,
 		    "tree-remove: bad arguments"));
-	if (snapshot_remove(dir, name, err) < 0 &&
-	    !berth_error_is(err, SNAPSHOT_E_NOT_FOUND))
-		return (-1);
-	berth_error_clear(err);
-	msgpack_pack_map(pk, 0);
+	for (i = 0; i < names->via.array.size; i++) {
+		cleanup_error struct berth_error e = BERTH_ERROR_INIT;
+
+		if (!msgpack_str_copy(&names->via.array.ptr[i], name,
+		    sizeof(name)))
+			berth_error_set(&e, BERTH_E_INTERNAL, 0,
+			    "tree-remove: bad name");
+		else if (snapshot_remove_counted(dir, name, &freed, &e) == 0 ||
+		    berth_error_is(&e, SNAPSHOT_E_NOT_FOUND))
+			continue;
+		if (!berth_error_isset(&first))
+			berth_error_move(&first, &e);
+	}
+	msgpack_pack_map(pk, berth_error_isset(&first) ? 2 : 1);
+	pack_str(pk, "freed");
+	msgpack_pack_uint64(pk, freed);
+	if (berth_error_isset(&first))
+		pack_kv_str(pk, "error", berth_error_message(&first));
 	return (0);
 }
 
@@ -951,10 +970,11 @@ tree_remove_child(const msgpack_object *args, struct job_child *jc,
  * leaves aside is swept at the next start.
  */
 static int
-remove_now(struct container *c, struct berth_error *err)
+remove_now(struct container *c, char trash[CTR_TRASH_MAX],
+    struct berth_error *err)
 {
 	struct daemon *d = c->d;
-	char dir[4096], trash[CTR_ID_LEN + 16];
+	char dir[4096], name[CTR_TRASH_MAX];
 	int dirfd;
 
 	if (db_container_delete(store_db(d->store), c->id, err) < 0)
@@ -966,12 +986,17 @@ remove_now(struct container *c, struct berth_error *err)
 	container_cancel_restart(c);
 	event_container(c, "destroy", NULL);
 	container_logs_close(c);
-	snprintf(trash, sizeof(trash), CTR_TRASH_PREFIX "%s", c->id);
+	if (trash != NULL)
+		trash[0] = '\0';
+	snprintf(name, sizeof(name), CTR_TRASH_PREFIX "%s", c->id);
 	if (containers_dir(d, dir, sizeof(dir)) == 0 &&
 	    (dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		if (renameat(dirfd, c->id, dirfd, trash) == 0)
-			job_tree_remove(d, "container", dir, trash);
-		else if (errno != ENOENT)
+		if (renameat(dirfd, c->id, dirfd, name) == 0) {
+			if (trash != NULL)
+				memcpy(trash, name, sizeof(name));
+			else
+				job_tree_remove(d, "container", dir, name);
+		} else if (errno != ENOENT)
 			log_warn("container", "%.12s: move aside: %s (the "
 			    "next start sweeps it)", c->id, strerror(errno));
 		close(dirfd);
@@ -1005,7 +1030,18 @@ container_remove(struct container *c, bool force, struct berth_error *err)
 		    "removing or force remove", c->name);
 		return (berth_error_param_str(err, "container", c->name));
 	}
-	return (remove_now(c, err));
+	return (remove_now(c, NULL, err));
+}
+
+int
+container_remove_aside(struct container *c, char trash[CTR_TRASH_MAX],
+    struct berth_error *err)
+{
+	if (c->state == CTR_RUNNING || c->start != NULL || c->removing ||
+	    container_restarting(c))
+		return (berth_error_set(err, CTR_E_RUNNING, 0, "container %s "
+		    "is running", c->name));
+	return (remove_now(c, trash, err));
 }
 
 /* ---- waiters ------------------------------------------------------ */
@@ -1284,7 +1320,7 @@ containers_resume(struct daemon *d)
 		/* --rm: one that stopped while no berthd could remove it. */
 		if (json_is_true(json_object_get(json_object_get(c->config,
 		    "host"), "auto_remove"))) {
-			if (remove_now(c, &err) < 0) {
+			if (remove_now(c, NULL, &err) < 0) {
 				log_warn("container", "%s",
 				    berth_error_message(&err));
 				berth_error_clear(&err);

@@ -38,6 +38,7 @@
 #define CTR_STOP_TIMEOUT	10	/* seconds, Docker's default */
 /* A removed container's directory, moved aside for a helper to remove. */
 #define CTR_TRASH_PREFIX	".trash-"
+#define CTR_TRASH_MAX		(sizeof(CTR_TRASH_PREFIX) + CTR_ID_LEN + 1)
 
 enum ctr_state {
 	CTR_CREATED,
@@ -181,6 +182,13 @@ int	container_pause(struct container *c, bool pause,
 /* Remove now (not running), or once it has exited (force). */
 int	container_remove(struct container *c, bool force,
 	    struct berth_error *err);
+/* Remove a stopped container (not running, starting, restarting or to be
+ * removed: CTR_E_RUNNING) but its files, moved aside to trash ("" for
+ * none) under containers_dir(): the caller's to remove.  c is freed. */
+int	container_remove_aside(struct container *c,
+	    char trash[CTR_TRASH_MAX], struct berth_error *err);
+/* ROOT/containers; -1 when it does not fit. */
+int	containers_dir(struct daemon *d, char *buf, size_t size);
 int	container_save(struct container *c, struct berth_error *err);
 const char *container_state_name(enum ctr_state s);
 /* [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most CTR_NAME_MAX. */
@@ -285,6 +293,8 @@ int	container_api_pause(struct daemon *, struct peer *,
 int	container_api_unpause(struct daemon *, struct peer *,
 	    const struct call *, msgpack_packer *, struct berth_error *);
 int	container_api_remove(struct daemon *, struct peer *,
+	    const struct call *, msgpack_packer *, struct berth_error *);
+int	container_api_prune(struct daemon *, struct peer *,
 	    const struct call *, msgpack_packer *, struct berth_error *);
 int	container_api_list(struct daemon *, struct peer *,
 	    const struct call *, msgpack_packer *, struct berth_error *);

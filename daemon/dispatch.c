@@ -30,6 +30,7 @@ const struct method_entry dispatch_methods[] = {
 	{ "io.berth.Container.Pause", container_api_pause, 0 },
 	{ "io.berth.Container.Port", container_api_port, 0 },
 	{ "io.berth.Container.Remove", container_api_remove, 0 },
+	{ "io.berth.Container.Prune", container_api_prune, 0 },
 	{ "io.berth.Container.Rename", container_api_rename, 0 },
 	{ "io.berth.Container.Unpause", container_api_unpause, 0 },
 	{ "io.berth.Container.Start", container_api_start, 0 },

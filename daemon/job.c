@@ -670,6 +670,8 @@ jobs_kill_all(struct daemon *d)
 
 	while ((j = TAILQ_FIRST(&d->jobs)) != NULL) {
 		TAILQ_REMOVE(&d->jobs, j, entry);
+		if (j->ops != NULL && j->ops->abandoned != NULL)
+			j->ops->abandoned(j->arg);
 		job_cancel(j);
 		if (!j->exited)
 			(void)waitid(P_PIDFD, (id_t)j->pidfd, &si, WEXITED);
@@ -678,35 +680,128 @@ jobs_kill_all(struct daemon *d)
 	d->njobs = 0;
 }
 
+/* A tree-remove's caller, shared by its helpers (one per chunk of
+ * names: a helper's arguments are bounded). */
+struct tree_job {
+	const char		*module;	/* static */
+	job_tree_removed_fn	 done;		/* or NULL */
+	void			*arg;
+	int			 refs;		/* helpers, and the starter */
+	uint64_t		 freed;
+};
+
+/* Names a helper takes: 128 of at most 255 bytes fit JOB_ARGS_MAX. */
+#define TREE_NAMES_PER_JOB	128
+
+static void
+tree_job_put(struct tree_job *tj, uint64_t freed)
+{
+	tj->freed += freed;
+	if (--tj->refs > 0)
+		return;
+	if (tj->done != NULL)
+		tj->done(tj->arg, tj->freed);
+	free(tj);
+}
+
 static void
 tree_remove_done(void *arg, const msgpack_object *result,
     const struct berth_error *err)
 {
-	(void)result;
+	struct tree_job *tj = arg;
+	const msgpack_object *f = msgpack_map_get(result, "freed");
+	const msgpack_object *e = msgpack_map_get(result, "error");
+	char msg[512];
+
 	if (err != NULL)
-		log_warn((const char *)arg, "remove files: %s (the next "
-		    "start sweeps them)", berth_error_message(err));
+		log_warn(tj->module, "remove files: %s (the next start "
+		    "sweeps them)", berth_error_message(err));
+	else if (msgpack_str_copy(e, msg, sizeof(msg)))
+		log_warn(tj->module, "remove files: %s (the next start "
+		    "sweeps them)", msg);
+	tree_job_put(tj, f != NULL && f->type ==
+	    MSGPACK_OBJECT_POSITIVE_INTEGER ? f->via.u64 : 0);
 }
 
-static const struct job_ops tree_remove_ops = { .done = tree_remove_done };
+static void
+tree_remove_abandoned(void *arg)
+{
+	tree_job_put(arg, 0);
+}
+
+static const struct job_ops tree_remove_ops = {
+	.done = tree_remove_done,
+	.abandoned = tree_remove_abandoned,
+};
+
+/* Start one helper for names[0..n) on tj's behalf. */
+static int
+tree_job_start(struct daemon *d, struct tree_job *tj, const char *dir,
+    const char *const *names, size_t n, struct berth_error *err)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	struct job *j;
+	size_t i;
+	int rc;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 2);
+	pack_kv_str(&pk, "dir", dir);
+	pack_str(&pk, "names");
+	msgpack_pack_array(&pk, n);
+	for (i = 0; i < n; i++)
+		pack_str(&pk, names[i]);
+	if ((rc = job_start(d, "tree-remove", 0, sb.data, sb.size,
+	    &tree_remove_ops, tj, &j, err)) == 0)
+		tj->refs++;
+	msgpack_sbuffer_destroy(&sb);
+	return (rc);
+}
+
+int
+job_tree_remove_all(struct daemon *d, const char *module, const char *dir,
+    const char *const *names, size_t n, job_tree_removed_fn done, void *arg,
+    struct berth_error *err)
+{
+	struct tree_job *tj;
+	size_t i, k;
+
+	if ((tj = calloc(1, sizeof(*tj))) == NULL)
+		return (berth_error_sys(err, "remove files"));
+	tj->module = module;
+	tj->done = done;
+	tj->arg = arg;
+	tj->refs = 1;		/* ours, until every helper is started */
+	for (i = 0; i < n; i += k) {
+		cleanup_error struct berth_error e = BERTH_ERROR_INIT;
+
+		k = n - i < TREE_NAMES_PER_JOB ? n - i : TREE_NAMES_PER_JOB;
+		if (tree_job_start(d, tj, dir, names + i, k, &e) == 0)
+			continue;
+		if (tj->refs == 1 && i + k >= n) {
+			/* Nothing started: the caller hears it. */
+			free(tj);
+			berth_error_move(err, &e);
+			return (-1);
+		}
+		log_warn(module, "remove files: %s (the next start sweeps "
+		    "them)", berth_error_message(&e));
+	}
+	/* done() comes on a later turn, from the last helper. */
+	tree_job_put(tj, 0);
+	return (0);
+}
 
 void
 job_tree_remove(struct daemon *d, const char *module, const char *dir,
     const char *name)
 {
 	cleanup_error struct berth_error err = BERTH_ERROR_INIT;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	struct job *j;
 
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 2);
-	pack_kv_str(&pk, "dir", dir);
-	pack_kv_str(&pk, "name", name);
-	if (job_start(d, "tree-remove", 0, sb.data, sb.size,
-	    &tree_remove_ops, (void *)(uintptr_t)module, &j, &err) < 0)
+	if (job_tree_remove_all(d, module, dir, &name, 1, NULL, NULL,
+	    &err) < 0)
 		log_warn(module, "remove %s/%s: %s", dir, name,
 		    berth_error_message(&err));
-	msgpack_sbuffer_destroy(&sb);
 }

@@ -64,6 +64,9 @@ struct job_ops {
 	/* Once, at the end: the result's parameters, or err. */
 	void	(*done)(void *arg, const msgpack_object *result,
 		    const struct berth_error *err);
+	/* berthd exits before the job is done: done() never comes, arg is
+	 * the callee's to free (NULL: nothing to free). */
+	void	(*abandoned)(void *arg);
 };
 
 /* Below this much queued input the feeder may resume. */
@@ -90,6 +93,14 @@ void	 jobs_kill_all(struct daemon *d);
  * module (a static string), left to the next start's sweep. */
 void	 job_tree_remove(struct daemon *d, const char *module,
 	    const char *dir, const char *name);
+/* Remove dir/names[0..n) in one helper, then call done (if not NULL) once
+ * with the bytes the filesystem got back; failures are logged as above
+ * (what they kept is not counted).  Also called, with 0, when berthd
+ * exits first. */
+typedef void (*job_tree_removed_fn)(void *arg, uint64_t freed);
+int	 job_tree_remove_all(struct daemon *d, const char *module,
+	    const char *dir, const char *const *names, size_t n,
+	    job_tree_removed_fn done, void *arg, struct berth_error *err);
 
 /* berthd --helper NAME: run the helper; returns the exit status. */
 int	 job_helper_main(const char *name);

@@ -15,7 +15,10 @@
 #include "events.h"
 #include "json-pack.h"
 #include "json-util.h"
+#include "job.h"
 #include "log.h"
+#include "prune.h"
+#include "strv.h"
 #include "store.h"
 #include "volume.h"
 
@@ -296,6 +299,8 @@ volume_api_remove(struct daemon *d, struct peer *p, const struct call *call,
 	return (0);
 }
 
+/* Volumes are removed (rows, moves aside) here; their files by helpers,
+ * whose count of the bytes freed is the reply's (prune.h). */
 int
 volume_api_prune(struct daemon *d, struct peer *p, const struct call *call,
     msgpack_packer *pk, struct berth_error *err)
@@ -307,35 +312,37 @@ volume_api_prune(struct daemon *d, struct peer *p, const struct call *call,
 	    av->via.boolean;
 	cleanup_json json_t *deleted = json_array();
 	struct volume *vols = NULL;
-	size_t n = 0, i;
-	/* Not measured: that is a walk of each tree, no work for the
-	 * loop. */
-	int64_t space = 0;
+	char **trash = NULL, dir[4096];
+	size_t n = 0, ntrash = 0, i;
+	int rc = -1;
 
-	(void)p;
 	if (deleted == NULL)
 		return (berth_error_sys(err, "prune volumes"));
 	if (check_filters(f, true, err) < 0 ||
 	    volume_list(store_db(d->store), &vols, &n, err) < 0)
 		return (-1);
+	if ((trash = calloc(n + 1, sizeof(*trash))) == NULL) {
+		berth_error_sys(err, "prune volumes");
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
 		cleanup_error struct berth_error e2 = BERTH_ERROR_INIT;
+		char t[VOLUME_TRASH_MAX];
 
 		/* Docker 23: named volumes only with all. */
 		if ((!all && !vols[i].anonymous) || !matches(d, &vols[i], f))
 			continue;
 		/* In use: refused by the store, and skipped. */
-		if (volume_destroy(d, vols[i].name, &e2) == 0) {
-			json_array_append_new(deleted,
-			    json_string(vols[i].name));
-			volume_event(d, "destroy", vols[i].name);
-		}
+		if (volume_destroy_aside(d, vols[i].name, t, &e2) < 0)
+			continue;
+		json_array_append_new(deleted, json_string(vols[i].name));
+		volume_event(d, "destroy", vols[i].name);
+		prune_add_trash(trash, &ntrash, "volume", t);
 	}
+	volume_trash_dir(d, dir, sizeof(dir));
+	rc = prune_reply(d, p, "volume", dir, deleted, trash, ntrash, pk);
+out:
+	strv_free(trash);
 	volume_list_free(vols, n);
-	msgpack_pack_map(pk, 2);
-	pack_str(pk, "deleted");
-	json_pack_msgpack(pk, deleted);
-	pack_str(pk, "space_reclaimed");
-	msgpack_pack_int64(pk, space);
-	return (0);
+	return (rc);
 }

@@ -21,18 +21,31 @@
 #include "volume.h"
 
 int
-volume_destroy(struct daemon *d, const char *name, struct berth_error *err)
+volume_destroy_aside(struct daemon *d, const char *name,
+    char trash[VOLUME_TRASH_MAX], struct berth_error *err)
 {
-	char trash[VOLUME_TRASH_MAX];
-
 	if (volume_remove(store_db(d->store), d->cfg.root, name, trash,
 	    err) < 0)
 		return (-1);
 	log_info("volume", "%s removed", name);
-	if (trash[0] != '\0') {
-		char dir[4096];
+	return (0);
+}
 
-		snprintf(dir, sizeof(dir), "%s/" VOLUME_DIR, d->cfg.root);
+void
+volume_trash_dir(struct daemon *d, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/" VOLUME_DIR, d->cfg.root);
+}
+
+int
+volume_destroy(struct daemon *d, const char *name, struct berth_error *err)
+{
+	char trash[VOLUME_TRASH_MAX], dir[4096];
+
+	if (volume_destroy_aside(d, name, trash, err) < 0)
+		return (-1);
+	if (trash[0] != '\0') {
+		volume_trash_dir(d, dir, sizeof(dir));
 		job_tree_remove(d, "volume", dir, trash);
 	}
 	return (0);

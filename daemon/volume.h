@@ -52,6 +52,11 @@ int	volumes_init(struct daemon *d, struct berth_error *err);
 /* Remove a volume nothing uses: its row, then its files by a helper. */
 int	volume_destroy(struct daemon *d, const char *name,
 	    struct berth_error *err);
+/* Only the row and the move aside: trash ("" for none), under
+ * volume_trash_dir(), is the caller's to remove (job_tree_remove_all). */
+int	volume_destroy_aside(struct daemon *d, const char *name,
+	    char trash[VOLUME_TRASH_MAX], struct berth_error *err);
+void	volume_trash_dir(struct daemon *d, char *buf, size_t size);
 /* Whether a container other than except, running or being started,
  * mounts the volume. */
 bool	volume_busy(struct daemon *d, const char *name,

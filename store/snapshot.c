@@ -297,9 +297,9 @@ snapshot_unmount(const struct snapshot *snap, struct berth_error *err)
 	return (0);
 }
 
-/* Whether dirfd/name is the root of a mount (not following a symlink). */
 int
-snapshot_remove(const char *snapdir, const char *id, struct berth_error *err)
+snapshot_remove_counted(const char *snapdir, const char *id, uint64_t *freed,
+    struct berth_error *err)
 {
 	cleanup_close int dfd = -1;
 	cleanup_close int fd = -1;
@@ -338,7 +338,13 @@ snapshot_remove(const char *snapdir, const char *id, struct berth_error *err)
 			return (berth_error_sys(err, "remove snapshot %s: "
 			    "unmount merged", id));
 	}
-	if (tree_remove(dfd, id, err) < 0)
+	if (tree_remove_counted(dfd, id, freed, err) < 0)
 		return (berth_error_wrap(err, "remove snapshot %s", id));
 	return (0);
+}
+
+int
+snapshot_remove(const char *snapdir, const char *id, struct berth_error *err)
+{
+	return (snapshot_remove_counted(snapdir, id, NULL, err));
 }

@@ -71,6 +71,9 @@ int	snapshot_unmount(const struct snapshot *snap, struct berth_error *err);
  * the removal (SNAPSHOT_E_BUSY).  A missing id is SNAPSHOT_E_NOT_FOUND. */
 int	snapshot_remove(const char *snapdir, const char *id,
 	    struct berth_error *err);
+/* The same, adding to *freed the bytes the filesystem got back. */
+int	snapshot_remove_counted(const char *snapdir, const char *id,
+	    uint64_t *freed, struct berth_error *err);
 
 /* One change, as `docker diff` prints it. */
 #define SNAPSHOT_ADDED		'A'

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,8 +28,19 @@ tree_is_mount_root(int dirfd, const char *name, struct berth_error *err)
 	return ((stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0);
 }
 
+/* What removing this inode gives back: its blocks, once its last link
+ * goes (a hard link elsewhere keeps the data). */
+static uint64_t
+freed_by(const struct stat *sb)
+{
+	if (!S_ISDIR(sb->st_mode) && sb->st_nlink > 1)
+		return (0);
+	return ((uint64_t)sb->st_blocks * 512);
+}
+
 int
-tree_remove(int parentfd, const char *name, struct berth_error *err)
+tree_remove_counted(int parentfd, const char *name, uint64_t *freed,
+    struct berth_error *err)
 {
 	cleanup_dir DIR *d = NULL;
 	struct dirent *de;
@@ -41,8 +53,13 @@ tree_remove(int parentfd, const char *name, struct berth_error *err)
 		return (berth_error_sys(err, "stat %s", name));
 	}
 	if (!S_ISDIR(sb.st_mode)) {
-		if (unlinkat(parentfd, name, 0) < 0 && errno != ENOENT)
+		if (unlinkat(parentfd, name, 0) < 0) {
+			if (errno == ENOENT)
+				return (0);
 			return (berth_error_sys(err, "remove %s", name));
+		}
+		if (freed != NULL)
+			*freed += freed_by(&sb);
 		return (0);
 	}
 	if ((r = tree_is_mount_root(parentfd, name, err)) != 0) {
@@ -63,12 +80,23 @@ tree_remove(int parentfd, const char *name, struct berth_error *err)
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		if (tree_remove(dirfd(d), de->d_name, err) < 0)
+		if (tree_remove_counted(dirfd(d), de->d_name, freed, err) < 0)
 			return (berth_error_wrap(err, "%s", name));
 	}
 	if (errno != 0)
 		return (berth_error_sys(err, "read directory %s", name));
-	if (unlinkat(parentfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+	if (unlinkat(parentfd, name, AT_REMOVEDIR) < 0) {
+		if (errno == ENOENT)
+			return (0);
 		return (berth_error_sys(err, "remove %s", name));
+	}
+	if (freed != NULL)
+		*freed += freed_by(&sb);
 	return (0);
+}
+
+int
+tree_remove(int parentfd, const char *name, struct berth_error *err)
+{
+	return (tree_remove_counted(parentfd, name, NULL, err));
 }

@@ -4,6 +4,7 @@ create/start/stop/kill/restart/rm/wait, logs (-f, --tail, -t, --since),
 ps (filters, --format, -q, -n), inspect, container prune."""
 import json
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -358,7 +359,9 @@ def test_ps_filters_and_format(ctx):
 
 def test_container_prune_and_generic_inspect(ctx):
     with Busybox(ctx) as b:
-        dead = b.ok("run", "--name", "done", "busybox", "true")
+        # 2 MiB written into its upper layer: what prune gives back.
+        dead = b.ok("run", "--name", "done", "busybox", "sh", "-c",
+                    "dd if=/dev/zero of=/f bs=1M count=2 2>/dev/null")
         assert dead == ""
         cid = b.inspect("done")["Id"]
         created = b.ok("create", "busybox").strip()
@@ -380,10 +383,20 @@ def test_container_prune_and_generic_inspect(ctx):
         out = b.ok("container", "prune", "-f").splitlines()
         assert out[0] == "Deleted Containers:", out
         assert sorted(out[1:3]) == sorted([cid, created]), out
-        assert out[-1] == "Total reclaimed space: 0B", out
+        assert out[-2] == "", out
+        # Docker's decimal units; the files are gone when it answers.
+        m = re.fullmatch(r"Total reclaimed space: ([0-9.]+)MB", out[-1])
+        assert m and 2.097 <= float(m.group(1)) < 2.5, out
+        alive = b.inspect("alive")["Id"]
+        assert os.listdir(os.path.join(b.d.root, "containers")) == [alive]
         assert b.ps("-a", "--format", "{{.Names}}") == ["alive"]
         assert b.ok("container", "prune", "-f") == \
             "Total reclaimed space: 0B\n"
+        out = b.ok("events", "--since", "0", "--until", str(time.time()),
+                   "--filter", "type=container", "--filter", "event=prune",
+                   "--format", "{{.Actor.Attributes.reclaimed}}").split()
+        assert len(out) == 2 and int(out[0]) >= 2 << 20, out
+        assert out[1] == "0", out
         b.ok("container", "rm", "-f", "alive")
 
 

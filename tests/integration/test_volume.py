@@ -9,6 +9,7 @@ mounted, even after berthd is SIGKILLed; bind propagation; inspect's
 Mounts; bad input refused with nothing left behind."""
 import json
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -277,6 +278,34 @@ def test_rm_v_removes_anonymous_volumes_not_named_ones(ctx):
         b.ok("run", "--rm", "-v", "/x", "busybox", "true")
         assert b.vols() == [], b.vols()
         wait_for(lambda: b.volume_dirs() == [], 10, "volume files gone")
+
+
+def test_prune_reports_the_space_its_files_gave_back(ctx):
+    with Volumes(ctx) as b:
+        b.ok("volume", "create", "big")
+        # 3 MiB, and a hard link to it that must not count twice.
+        b.ok("run", "--rm", "-v", "big:/d", "busybox", "sh", "-c",
+             "dd if=/dev/zero of=/d/f bs=1M count=3 2>/dev/null && "
+             "ln /d/f /d/g")
+        cid = b.ok("create", "-v", "/anon", "busybox", "true").strip()
+        anon = b.inspect(cid)["Mounts"][0]["Name"]
+        b.ok("rm", cid)
+        out = b.ok("volume", "prune", "-a", "-f").splitlines()
+        assert out[0] == "Deleted Volumes:", out
+        assert sorted(out[1:3]) == sorted(["big", anon]) and out[3] == "", out
+        # Docker's decimal units; the files are gone when it answers.
+        m = re.fullmatch(r"Total reclaimed space: ([0-9.]+)MB", out[4])
+        assert m and 3.145 <= float(m.group(1)) < 3.5, out
+        assert b.volume_dirs() == [], b.volume_dirs()
+        assert b.ok("volume", "prune", "-a", "-f") == \
+            "Total reclaimed space: 0B\n"
+        # Docker's prune events, one a prune, with what it gave back.
+        out = b.ok("events", "--since", "0", "--until", str(time.time()),
+                   "--filter", "event=prune", "--format",
+                   "{{.Type}} {{.Actor.Attributes.reclaimed}}")
+        got = [l.split() for l in out.splitlines()]
+        assert [t for t, _ in got] == ["volume", "volume"], out
+        assert 3 << 20 <= int(got[0][1]) < 3.5e6 and got[1][1] == "0", out
 
 
 def test_volumes_from(ctx):

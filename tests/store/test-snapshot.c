@@ -4,7 +4,8 @@
  * forked child's private mount namespace) writes, whiteouts and opaque
  * dirs into upper; the changes are listed as `docker diff` does and
  * exported as an OCI layer tar; removal takes everything, detaches a mount
- * on merged, refuses other mounts, and no symlink in upper is followed.
+ * on merged, refuses other mounts, no symlink in upper is followed, and
+ * what it gives back is counted (a hard link once, one kept elsewhere not).
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -569,6 +571,59 @@ test_remove_deletes_all_and_follows_no_symlink(void)
 	CHECK(exists(base, "sentinel/keep"));
 }
 
+/* Write size bytes (not a hole) to dir/rel. */
+static void
+put_size(const char *dir, const char *rel, size_t size)
+{
+	char path[512], buf[4096];
+	size_t done;
+	int fd;
+
+	memset(buf, 'x', sizeof(buf));
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	for (done = 0; fd >= 0 && done < size; done += sizeof(buf))
+		if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+			abort();
+	if (fd < 0 || fsync(fd) < 0)
+		abort();
+	close(fd);
+}
+
+static void
+test_remove_counts_what_the_filesystem_gets_back(void)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct snapshot snap;
+	char a[512], b[512], outside[512];
+	struct stat sb;
+	uint64_t freed = 0;
+
+	CHECK(snapshot_prepare(snapdir, "n1", lowers, &snap, &err) == 0);
+	put_size(snap.upper, "a", 256 << 10);
+	put_size(snap.upper, "c", 64 << 10);
+	/* A second link inside counts once; one outside keeps c's data. */
+	snprintf(a, sizeof(a), "%s/a", snap.upper);
+	snprintf(b, sizeof(b), "%s/b", snap.upper);
+	CHECK(link(a, b) == 0);
+	snprintf(a, sizeof(a), "%s/c", snap.upper);
+	snprintf(outside, sizeof(outside), "%s/outside-link", base);
+	CHECK(link(a, outside) == 0);
+	CHECK(snapshot_remove_counted(snapdir, "n1", &freed, &err) == 0);
+	CHECK(!exists(snapdir, "n1"));
+	/* a's blocks, and the directories' (none on tmpfs), not c's. */
+	CHECK(freed >= 256 << 10);
+	CHECK(freed < (256 << 10) + (64 << 10));
+	CHECK(stat(outside, &sb) == 0 && sb.st_nlink == 1 &&
+	    sb.st_size == 64 << 10);
+	CHECK(unlink(outside) == 0);
+	/* It adds: a second removal of nothing adds nothing. */
+	CHECK(snapshot_remove_counted(snapdir, "n1", &freed, &err) < 0);
+	CHECK(berth_error_is(&err, SNAPSHOT_E_NOT_FOUND));
+	berth_error_clear(&err);
+	snapshot_free(&snap);
+}
+
 static int
 remove_mounted_child(void *arg)
 {
@@ -628,6 +683,7 @@ main(void)
 	RUN(test_changes_list_added_changed_deleted_sorted);
 	RUN(test_export_writes_oci_layer);
 	RUN(test_remove_deletes_all_and_follows_no_symlink);
+	RUN(test_remove_counts_what_the_filesystem_gets_back);
 	RUN(test_remove_detaches_merged_and_refuses_other_mounts);
 	remove_base();
 	UNIT_EXIT();
