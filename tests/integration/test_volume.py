@@ -11,6 +11,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -280,6 +281,22 @@ def test_rm_v_removes_anonymous_volumes_not_named_ones(ctx):
         wait_for(lambda: b.volume_dirs() == [], 10, "volume files gone")
 
 
+def helpers(ppid, kind=b"tree-remove"):
+    """The pids of berthd's helpers of that kind."""
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) != ppid:
+                    continue
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"--helper\0" + kind + b"\0" in f.read():
+                    found.append(int(pid))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 def test_prune_reports_the_space_its_files_gave_back(ctx):
     with Volumes(ctx) as b:
         b.ok("volume", "create", "big")
@@ -306,6 +323,31 @@ def test_prune_reports_the_space_its_files_gave_back(ctx):
         got = [l.split() for l in out.splitlines()]
         assert [t for t, _ in got] == ["volume", "volume"], out
         assert 3 << 20 <= int(got[0][1]) < 3.5e6 and got[1][1] == "0", out
+        # A client that leaves before the answer: the files still go,
+        # the event still comes, berthd goes on.  Its helper is held
+        # stopped (when caught: it may be done first) while the client
+        # hangs up, so the reply has no one to go to.
+        b.ok("volume", "create", "left")
+        b.ok("run", "--rm", "-v", "left:/d", "busybox", "sh", "-c",
+             "for i in $(seq 3000); do echo $i > /d/f$i; done")
+        r = b.d.raw()
+        r.call("io.berth.Volume.Prune", {"all": True})
+        r.sock.shutdown(socket.SHUT_WR)
+        wait_for(lambda: b.vols() == [] or helpers(b.d.pid), 10,
+                 "the prune")
+        held = helpers(b.d.pid)
+        for pid in held:
+            os.kill(pid, signal.SIGSTOP)
+        r.close()
+        time.sleep(0.2)
+        for pid in held:
+            os.kill(pid, signal.SIGCONT)
+        wait_for(lambda: b.volume_dirs() == [], 10, "volume files gone")
+        assert b.vols() == []
+        wait_for(lambda: len(b.ok(
+            "events", "--since", "0", "--until", str(time.time()),
+            "--filter", "event=prune").splitlines()) == 3, 10, "the event")
+        assert b.d.ping() is not None
 
 
 def test_volumes_from(ctx):
