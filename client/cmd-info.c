@@ -66,7 +66,7 @@ info_object(const json_t *info, const json_t *status, const char *host)
 	    "cgroup", "version"));
 	return (json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s, "
 	    "s:s, s:s, s:{s:o, s:o, s:o}, s:o, s:s, s:s, s:s, s:s, s:I, "
-	    "s:I, s:s, s:s, s:s, s:b, s:o, s:I, s:s, s:I, s:I, s:I}",
+	    "s:I, s:s, s:s, s:s, s:s, s:b, s:o, s:I, s:s, s:I, s:I, s:I}",
 	    "ClientInfo", info_client(host),
 	    "Containers", jint(info, "containers", "total"),
 	    "ContainersRunning", jint(info, "containers", "running"),
@@ -90,6 +90,7 @@ info_object(const json_t *info, const json_t *status, const char *host)
 	    "NCPU", jint(info, "host", "cpus"),
 	    "MemTotal", jint(info, "host", "memory"),
 	    "Name", json_str_at(info, "host", "name"),
+	    "ID", json_str_at(info, "id", NULL),
 	    "BerthRootDir", json_str_at(info, "storage", "root"),
 	    "RunRoot", json_str_at(info, "storage", "run_root"),
 	    "Debug", json_is_true(json_at(info, "debug", NULL)),
@@ -202,6 +203,7 @@ info_print_server(FILE *f, const json_t *o)
 	fprintf(f, " CPUs: %" JSON_INTEGER_FORMAT "\n", jint(o, "NCPU", NULL));
 	fprintf(f, " Total Memory: %s\n", mem);
 	fprintf(f, " Name: %s\n", json_str(o, "Name"));
+	fprintf(f, " ID: %s\n", json_str(o, "ID"));
 	fprintf(f, " Berth Root Dir: %s\n", json_str(o, "BerthRootDir"));
 	fprintf(f, " Run Root: %s\n", json_str(o, "RunRoot"));
 	fprintf(f, " Socket: %s\n", json_str(o, "Socket"));

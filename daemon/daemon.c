@@ -197,6 +197,7 @@ daemon_init(struct daemon *d, struct berth_error *err)
 	TAILQ_INIT(&d->containers);
 	if (events_init(d, err) < 0 ||
 	    store_open(d->cfg.root, &d->store, err) < 0 ||
+	    db_engine_id(store_db(d->store), d->engine_id, err) < 0 ||
 	    containers_init(d, err) < 0)
 		return (-1);
 	if ((d->base = event_base_new()) == NULL)

@@ -14,6 +14,7 @@
 #include <msgpack.h>
 
 #include "error.h"
+#include "db.h"
 #include "idl.h"
 
 struct event_base;
@@ -86,6 +87,7 @@ struct daemon {
 
 	msgpack_sbuffer		 scratch;	/* reply being packed */
 	time_t			 started;
+	char			 engine_id[DB_ENGINE_ID_LEN + 1];
 	unsigned long		 nofile;	/* RLIMIT_NOFILE in force */
 	int			 lock_fds[3];
 };

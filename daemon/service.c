@@ -207,9 +207,10 @@ service_get_info(struct daemon *d, struct peer *p, const struct call *call,
 	(void)call;
 	if (service_images(d, &images, err) < 0)
 		return (berth_error_wrap(err, "count images"));
-	info = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:I, "
+	info = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:I, "
 	    "s:{s:s, s:s, s:s}, s:o, s:s, s:o, "
 	    "s:{s:[s], s:[sss], s:[s]}, s:b}",
+	    "id", d->engine_id,
 	    "vendor", "berth",
 	    "product", "berthd",
 	    "version", BERTH_VERSION,

@@ -106,6 +106,9 @@ static const char *const db_migrations[] = {
 	"  PRIMARY KEY (network, container),"
 	"  UNIQUE (network, address));"
 	"CREATE INDEX endpoints_container ON endpoints(container);",
+	/* 6 -> 7: the engine's own id (info's ID, as Docker's engine-id):
+	 * one row, made at the first start that asks. */
+	"CREATE TABLE engine (id TEXT NOT NULL);",
 };
 
 #define DB_NMIGRATIONS	(sizeof(db_migrations) / sizeof(db_migrations[0]))

@@ -11,6 +11,9 @@
  * fsync each is cheap.  busy_timeout lets a second opener (a helper, the
  * CLI inspecting the store) wait for the lock instead of failing.
  */
+#include <sys/random.h>
+
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,9 @@
 #include "db.h"
 #include "db-int.h"
 #include "db-schema.h"
+
+_Static_assert(DB_NMIGRATIONS == DB_SCHEMA_VERSION,
+    "a migration for each schema version");
 
 #define DB_BUSY_TIMEOUT_MS	5000
 
@@ -179,6 +185,48 @@ db_schema_version(struct store_db *db, int *version, struct berth_error *err)
 	if (sqlite3_step(st) != SQLITE_ROW)
 		return (db_error(db, err, "read schema version"));
 	*version = sqlite3_column_int(st, 0);
+	return (0);
+}
+
+/* A random (version 4) UUID, as text. */
+static int
+uuid4(char out[DB_ENGINE_ID_LEN + 1], struct berth_error *err)
+{
+	uint8_t b[16];
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		return (berth_error_sys(err, "getrandom"));
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+	snprintf(out, DB_ENGINE_ID_LEN + 1, "%02x%02x%02x%02x-%02x%02x-"
+	    "%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+	    b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+	    b[13], b[14], b[15]);
+	return (0);
+}
+
+int
+db_engine_id(struct store_db *db, char id[DB_ENGINE_ID_LEN + 1],
+    struct berth_error *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	char fresh[DB_ENGINE_ID_LEN + 1];
+	const unsigned char *t;
+
+	/* Only the first start's insert takes. */
+	if (uuid4(fresh, err) < 0 ||
+	    db_run(db, "INSERT INTO engine SELECT ?1 WHERE NOT EXISTS "
+	    "(SELECT 1 FROM engine)", fresh, NULL, "make the engine id",
+	    err) < 0 ||
+	    (st = prepare(db, "SELECT id FROM engine LIMIT 1", err)) == NULL)
+		return (-1);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return (db_error(db, err, "read the engine id"));
+	t = sqlite3_column_text(st, 0);
+	if (t == NULL || strlen((const char *)t) > DB_ENGINE_ID_LEN)
+		return (berth_error_set(err, STORE_E_DATABASE, 0, "the engine "
+		    "id in the database is not one"));
+	memcpy(id, t, strlen((const char *)t) + 1);
 	return (0);
 }
 

@@ -28,7 +28,7 @@
 #define STORE_E_NAME_IN_USE	"io.berth.Container.NameInUse"
 
 /* The schema version this code writes; see migrations in db.c. */
-#define DB_SCHEMA_VERSION	6
+#define DB_SCHEMA_VERSION	7
 
 struct store_db;
 
@@ -68,6 +68,10 @@ struct db_image_info {
 int	 db_open(const char *path, struct store_db **out,
 	    struct berth_error *err);
 void	 db_close(struct store_db *db);
+/* The engine's id: a UUID made at the first call, then always that. */
+#define DB_ENGINE_ID_LEN	36
+int	 db_engine_id(struct store_db *db, char id[DB_ENGINE_ID_LEN + 1],
+	    struct berth_error *err);
 int	 db_schema_version(struct store_db *db, int *version,
 	    struct berth_error *err);
 

@@ -6,6 +6,7 @@ io.berth.Service.GetInfo's fields behind them."""
 import contextlib
 import json
 import os
+import re
 import platform
 import shutil
 import socket
@@ -63,6 +64,16 @@ def test_get_info_describes_the_system(ctx):
             assert libs.get(lib), (lib, libs)
         assert info["plugins"]["network"] == ["bridge", "host", "none"]
         assert info["plugins"]["volume"] == ["local"]
+        # The engine's id: a version 4 UUID, kept with the root.
+        assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-"
+                            r"[89ab][0-9a-f]{3}-[0-9a-f]{12}", info["id"]), info
+        engine = info["id"]
+        d.stop()
+        d.start()
+        with d.client() as c2:
+            assert c2.Service.GetInfo()["id"] == engine
+    with Daemon(ctx) as other, other.client() as c:
+        assert c.Service.GetInfo()["id"] != engine
 
 
 def test_info_counts_containers_by_state_and_images(ctx):
@@ -92,6 +103,9 @@ def test_info_counts_containers_by_state_and_images(ctx):
         assert f["CPUs"] == str(os.cpu_count())
         assert f["Total Memory"].endswith("iB"), f
         assert f["Name"] == platform.node()
+        with b.d.client() as c:
+            info = c.Service.GetInfo()
+        assert f["ID"] == info["id"], f
         # The harness runs berthd with --log-level debug.
         assert f["Debug Mode"] == "true", f
         assert " Security Options:\n  seccomp\n   Profile: builtin\n" \
@@ -106,6 +120,7 @@ def test_info_counts_containers_by_state_and_images(ctx):
         assert j["ServerVersion"] == version()
         assert j["CgroupVersion"] == str(host_cgroup_version())
         assert j["BerthRootDir"] == b.d.root
+        assert j["ID"] == info["id"], j
         assert j["SecurityOptions"] == ["name=seccomp,profile=builtin"]
         assert j["ClientInfo"]["Version"] == version()
         assert j["Debug"] is True, j

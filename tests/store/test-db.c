@@ -139,15 +139,24 @@ db_reopen_keeps_schema_and_data(void)
 	struct store_db *db = fresh_db();
 	struct db_image img = image_a();
 	char id[DIGEST_STR_SIZE];
+	char engine[DB_ENGINE_ID_LEN + 1], again[DB_ENGINE_ID_LEN + 1];
 	int version = -1;
 
 	CHECK(db_image_add(db, &img, &err) == 0);
+	/* The engine id: a version 4 UUID, made once. */
+	CHECK(db_engine_id(db, engine, &err) == 0);
+	CHECK(strlen(engine) == DB_ENGINE_ID_LEN && engine[8] == '-' &&
+	    engine[14] == '4' && strchr("89ab", engine[19]) != NULL);
+	CHECK(db_engine_id(db, again, &err) == 0);
+	CHECK_STR(again, engine);
 	db_close(db);
 	CHECK(db_open(path, &db, &err) == 0);
 	CHECK(db_schema_version(db, &version, &err) == 0 &&
 	    version == DB_SCHEMA_VERSION);
 	CHECK(db_resolve(db, REF_A, id, &err) == 0);
 	CHECK_STR(id, CFG_A);
+	CHECK(db_engine_id(db, again, &err) == 0);
+	CHECK_STR(again, engine);
 	db_close(db);
 }
 
