@@ -768,6 +768,9 @@ job_tree_remove_all(struct daemon *d, const char *module, const char *dir,
 	struct tree_job *tj;
 	size_t i, k;
 
+	if (n == 0)	/* no helper would ever call done() */
+		return (berth_error_set(err, BERTH_E_INTERNAL, EINVAL,
+		    "remove files: no names"));
 	if ((tj = calloc(1, sizeof(*tj))) == NULL)
 		return (berth_error_sys(err, "remove files"));
 	tj->module = module;

@@ -93,10 +93,10 @@ void	 jobs_kill_all(struct daemon *d);
  * module (a static string), left to the next start's sweep. */
 void	 job_tree_remove(struct daemon *d, const char *module,
 	    const char *dir, const char *name);
-/* Remove dir/names[0..n) in one helper, then call done (if not NULL) once
- * with the bytes the filesystem got back; failures are logged as above
- * (what they kept is not counted).  Also called, with 0, when berthd
- * exits first. */
+/* Remove dir/names[0..n) (n > 0) in helpers, then call done (if not
+ * NULL) once with the bytes the filesystem got back; failures are logged
+ * as above (what they kept is not counted).  done is also called, with 0,
+ * when berthd exits first. */
 typedef void (*job_tree_removed_fn)(void *arg, uint64_t freed);
 int	 job_tree_remove_all(struct daemon *d, const char *module,
 	    const char *dir, const char *const *names, size_t n,
