@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "json-pack.h"
 #include "json-util.h"
+#include "log.h"
 #include "message.h"
 #include "network.h"
 #include "peer.h"
@@ -318,8 +319,12 @@ container_api_prune(struct daemon *d, struct peer *p,
 		memcpy(id, c->id, sizeof(id));
 		/* Running, starting or restarting: skipped; c is gone after
 		 * a removal. */
-		if (container_remove_aside(c, t, &e2) < 0)
+		if (container_remove_aside(c, t, &e2) < 0) {
+			if (!berth_error_is(&e2, CTR_E_RUNNING))
+				log_warn("container", "prune: %s",
+				    berth_error_message(&e2));
 			continue;
+		}
 		json_array_append_new(deleted, json_string(id));
 		prune_add_trash(trash, &ntrash, "container", t);
 	}

@@ -23,9 +23,9 @@ void	prune_add_trash(char **trash, size_t *n, const char *module,
 	    const char *name);
 
 /* Reply {deleted, space_reclaimed} to p (module: "container" or "volume",
- * static): at once (packed into pk, 0) when
- * there is nothing to remove, else once dir/trash[0..n) are removed
- * (DISPATCH_DEFERRED, the call held meanwhile). */
+ * static): at once (packed into pk, 0) when there is nothing to remove,
+ * else once dir/trash[0..n) are removed (DISPATCH_DEFERRED, the call held
+ * meanwhile). */
 int	prune_reply(struct daemon *d, struct peer *p, const char *module,
 	    const char *dir, json_t *deleted, char *const *trash, size_t n,
 	    msgpack_packer *pk);

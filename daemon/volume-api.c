@@ -333,8 +333,12 @@ volume_api_prune(struct daemon *d, struct peer *p, const struct call *call,
 		if ((!all && !vols[i].anonymous) || !matches(d, &vols[i], f))
 			continue;
 		/* In use: refused by the store, and skipped. */
-		if (volume_destroy_aside(d, vols[i].name, t, &e2) < 0)
+		if (volume_destroy_aside(d, vols[i].name, t, &e2) < 0) {
+			if (!berth_error_is(&e2, VOLUME_E_IN_USE))
+				log_warn("volume", "prune: %s",
+				    berth_error_message(&e2));
 			continue;
+		}
 		json_array_append_new(deleted, json_string(vols[i].name));
 		volume_event(d, "destroy", vols[i].name);
 		prune_add_trash(trash, &ntrash, "volume", t);

@@ -17,6 +17,7 @@ import tempfile
 import time
 
 from harness import Daemon, wait_for
+from image_harness import helpers
 from test_container_cli import Busybox
 
 
@@ -281,20 +282,10 @@ def test_rm_v_removes_anonymous_volumes_not_named_ones(ctx):
         wait_for(lambda: b.volume_dirs() == [], 10, "volume files gone")
 
 
-def helpers(ppid, kind=b"tree-remove"):
-    """The pids of berthd's helpers of that kind."""
-    found = []
-    for pid in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                if int(f.read().rsplit(")", 1)[1].split()[1]) != ppid:
-                    continue
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if b"--helper\0" + kind + b"\0" in f.read():
-                    found.append(int(pid))
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
+def tree_removers(d):
+    """The pids of berthd's tree-remove helpers."""
+    return [p for p, cmd in helpers(d) if cmd[1:3] == [b"--helper",
+                                                        b"tree-remove"]]
 
 
 def test_prune_reports_the_space_its_files_gave_back(ctx):
@@ -333,9 +324,9 @@ def test_prune_reports_the_space_its_files_gave_back(ctx):
         r = b.d.raw()
         r.call("io.berth.Volume.Prune", {"all": True})
         r.sock.shutdown(socket.SHUT_WR)
-        wait_for(lambda: b.vols() == [] or helpers(b.d.pid), 10,
+        wait_for(lambda: b.vols() == [] or tree_removers(b.d), 10,
                  "the prune")
-        held = helpers(b.d.pid)
+        held = tree_removers(b.d)
         for pid in held:
             os.kill(pid, signal.SIGSTOP)
         r.close()
